@@ -1,0 +1,504 @@
+"""Immutable, hash-consed expression trees: evaluation, exact differentiation, printing, sympy.
+
+Every walk here is iterative, so a tree thousands of levels deep never meets Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any, Iterator, Mapping
+
+from . import ops
+from .errors import DomainError, GradcoreError, NumericOverflowError
+from .ops import PRIMITIVES, Primitive
+
+__all__ = ["Expr", "var", "const", "call", "F", "postorder", "as_expr"]
+
+# The intern table: building the same subexpression twice returns the same node. Values are weak,
+# so a node lives only while someone holds it; keys hold the children, which a parent keeps anyway.
+_INTERN: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+
+# Printing precedence: higher binds tighter.
+_ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
+_PREC = {"add": _ADD, "sub": _ADD, "mul": _MUL, "div": _MUL, "neg": _NEG, "pow": _POW}
+
+
+class Expr:
+    """A node of a formula: a constant, a variable, or a primitive applied to child nodes.
+
+    Nodes are interned, so structurally equal expressions are the same object and `==` is `is`.
+    Arithmetic operators build new expressions with light simplification (x + 0 -> x, 2*3 -> 6).
+    """
+
+    __slots__ = ("op", "args", "value", "name", "_vars", "_order", "__weakref__")
+
+    op: str
+    args: tuple["Expr", ...]
+    value: float | None
+    name: str | None
+
+    def __new__(cls, *a: Any, **k: Any) -> "Expr":
+        raise TypeError("build expressions with gradcore.parse, gradcore.var or gradcore.const")
+
+    @classmethod
+    def _make(cls, op: str, args: tuple["Expr", ...] = (), value: float | None = None,
+              name: str | None = None) -> "Expr":
+        # Constants are keyed by their sign bit too, so 0.0 and -0.0 stay distinct nodes.
+        key = (op, value, math.copysign(1.0, value), name) if op == "const" else (op, name, *args)
+        node = _INTERN.get(key)
+        if node is None:
+            node = object.__new__(cls)
+            for slot, v in (("op", op), ("args", args), ("value", value), ("name", name),
+                            ("_vars", None), ("_order", None)):
+                object.__setattr__(node, slot, v)
+            _INTERN[key] = node
+        return node
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("Expr is immutable")
+
+    def __reduce__(self):
+        # Pickle by text: unpickling re-interns, so identity-equality survives a round trip.
+        from .parse import parse
+        return (parse, (str(self),))
+
+    # ---- structure -------------------------------------------------------------------------
+    @property
+    def is_const(self) -> bool:
+        return self.op == "const"
+
+    @property
+    def is_var(self) -> bool:
+        return self.op == "var"
+
+    @property
+    def primitive(self) -> Primitive | None:
+        """The table row this node applies (None for constants and variables)."""
+        return PRIMITIVES.get(self.op)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The names of the variables the expression uses, sorted."""
+        if self._vars is None:
+            names = sorted({n.name for n in self.nodes() if n.op == "var"})
+            object.__setattr__(self, "_vars", tuple(names))
+        return self._vars
+
+    def nodes(self) -> list["Expr"]:
+        """Every distinct node once, children before parents (an iterative post-order)."""
+        if self._order is None:
+            object.__setattr__(self, "_order", postorder(self))
+        return self._order
+
+    # ---- evaluation ------------------------------------------------------------------------
+    def evaluate(self, point: Mapping[str, float] | None = None, **values: float) -> float:
+        """The value at `point` (a dict, or keyword arguments), in float64.
+
+        Raises DomainError (naming the function and the point) for log(-1), 1/0, sqrt(-1), ...,
+        NumericOverflowError for results beyond float64, and GradcoreError for a missing variable.
+        """
+        env = _point(self, point, values)
+        memo: dict[Expr, float] = {}
+        try:
+            for node in self.nodes():
+                op = node.op
+                if op == "const":
+                    memo[node] = node.value
+                elif op == "var":
+                    memo[node] = env[node.name]
+                else:
+                    memo[node] = ops.scalar_call(PRIMITIVES[op], *[memo[a] for a in node.args])
+        except DomainError as exc:
+            raise exc.at(env) from None
+        return memo[self]
+
+    def __call__(self, *args: float, **values: float) -> float:
+        """f(x=1, y=2), or positional values in `variables` order: f(1, 2)."""
+        if args:
+            if len(args) != len(self.variables):
+                raise GradcoreError(f"expected {len(self.variables)} values for "
+                                    f"{', '.join(self.variables) or 'no variables'}, got {len(args)}")
+            values = {**dict(zip(self.variables, args)), **values}
+        return self.evaluate(values)
+
+    # ---- differentiation -------------------------------------------------------------------
+    def diff(self, name: "str | Expr", times: int = 1) -> "Expr":
+        """The exact partial derivative with respect to variable `name`, lightly simplified.
+
+        Symbolic reverse mode: each node's adjoint is the sum over its parents of the table's rule
+        "local partial * upstream adjoint", built as an expression.
+        """
+        if isinstance(name, Expr):
+            if not name.is_var:
+                raise GradcoreError(f"can only differentiate with respect to a variable, not {name}")
+            name = name.name
+        result = self
+        for _ in range(times):
+            result = result._diff_once(name)
+        return result
+
+    def _diff_once(self, name: str) -> "Expr":
+        order = self.nodes()
+        depends: set[Expr] = set()
+        for node in order:
+            if (node.op == "var" and node.name == name) or any(a in depends for a in node.args):
+                depends.add(node)
+        if self not in depends:
+            return ZERO
+        pending: dict[Expr, list[Expr]] = {self: [ONE]}
+        for node in reversed(order):
+            parts = pending.pop(node, None)
+            if parts is None:
+                continue
+            # Contributions arrived from the latest parent first; sum them in written order.
+            g = parts[-1]
+            for p in reversed(parts[:-1]):
+                g = g + p
+            if node.op == "var":
+                return g
+            rules = PRIMITIVES[node.op].vjps
+            for arg, rule in zip(node.args, rules):
+                if arg in depends:
+                    pending.setdefault(arg, []).append(rule(F, g, node, *node.args))
+        raise AssertionError("unreachable: the variable was in the dependency set")
+
+    def gradient(self) -> dict[str, "Expr"]:
+        """All first partials, as a dict in `variables` order."""
+        return {v: self.diff(v) for v in self.variables}
+
+    def simplify(self) -> "Expr":
+        """Rebuild the tree with the light rules the arithmetic operators apply."""
+        built: dict[Expr, Expr] = {}
+        for node in self.nodes():
+            if node.op in ("const", "var"):
+                built[node] = node
+            else:
+                built[node] = call(node.op, *[built[a] for a in node.args])
+        return built[self]
+
+    # ---- printing --------------------------------------------------------------------------
+    def __str__(self) -> str:
+        return _to_text(self)
+
+    def __repr__(self) -> str:
+        return f"Expr({str(self)!r})"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def _repr_latex_(self) -> str:
+        import sympy
+        return "$" + sympy.latex(self.to_sympy()) + "$"
+
+    # ---- sympy bridge ----------------------------------------------------------------------
+    def to_sympy(self) -> Any:
+        """The same formula as a sympy expression, built node by node (no text parsing)."""
+        from ._sympy import to_sympy
+        return to_sympy(self)
+
+    @staticmethod
+    def from_sympy(expr: Any) -> "Expr":
+        """Convert a sympy expression made of table functions; anything else is a GradcoreError."""
+        from ._sympy import from_sympy
+        return from_sympy(expr)
+
+    # ---- operators (they simplify lightly; the parser builds raw trees instead) ---------------
+    def __add__(self, other: Any) -> "Expr": return _add(self, as_expr(other))
+    def __radd__(self, other: Any) -> "Expr": return _add(as_expr(other), self)
+    def __sub__(self, other: Any) -> "Expr": return _sub(self, as_expr(other))
+    def __rsub__(self, other: Any) -> "Expr": return _sub(as_expr(other), self)
+    def __mul__(self, other: Any) -> "Expr": return _mul(self, as_expr(other))
+    def __rmul__(self, other: Any) -> "Expr": return _mul(as_expr(other), self)
+    def __truediv__(self, other: Any) -> "Expr": return _div(self, as_expr(other))
+    def __rtruediv__(self, other: Any) -> "Expr": return _div(as_expr(other), self)
+    def __pow__(self, other: Any) -> "Expr": return _pow(self, as_expr(other))
+    def __rpow__(self, other: Any) -> "Expr": return _pow(as_expr(other), self)
+    def __neg__(self) -> "Expr": return _neg(self)
+    def __pos__(self) -> "Expr": return self
+
+    def __xor__(self, other: Any) -> "Expr":
+        raise TypeError("in Python code use ** for powers; ^ means power only inside parsed text")
+
+
+# ---------------------------------------------------------------------------------------------
+# Building nodes
+
+
+def const(value: float, name: str | None = None) -> Expr:
+    """A constant node. `name` is set only for pi and e, which print by name."""
+    v = float(value)
+    if not math.isfinite(v):
+        raise GradcoreError(f"constants must be finite, got {value!r}")
+    return Expr._make("const", value=v, name=name)
+
+
+def var(name: str) -> Expr:
+    """A variable node. Any Python identifier is accepted here (the parser is stricter)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise GradcoreError(f"variable names must be identifiers, got {name!r}")
+    if name in ops.CONSTANTS or ops.lookup(name) is not None:
+        raise GradcoreError(f"{name!r} is a constant or function name and cannot be a variable")
+    return Expr._make("var", name=name)
+
+
+def as_expr(x: Any) -> Expr:
+    """Coerce a Python or numpy number to a constant node; pass expressions through."""
+    if isinstance(x, Expr):
+        return x
+    if isinstance(x, (int, float)) or (hasattr(x, "dtype") and getattr(x, "shape", None) == ()):
+        return const(float(x))
+    raise TypeError(f"cannot use {type(x).__name__} in an expression")
+
+
+def raw(op: str, *args: Expr) -> Expr:
+    """A node exactly as written, with no simplification (what the parser builds).
+
+    The only rewrite is -c -> a negative constant, so that printing and re-parsing round-trip.
+    """
+    if op == "neg" and args[0].op == "const" and args[0].name is None:
+        return const(-args[0].value)
+    return Expr._make(op, tuple(args))
+
+
+ZERO = const(0.0)
+ONE = const(1.0)
+
+
+def _c(e: Expr) -> float | None:
+    """The numeric value of an unnamed constant, else None (pi and e are kept symbolic)."""
+    return e.value if e.op == "const" and e.name is None else None
+
+
+def _fold(op: str, *vals: float) -> Expr | None:
+    # Fold only in float64 and only when the result is finite: 9**9**9**9 stays a tree, never a hang.
+    try:
+        out = PRIMITIVES[op].scalar(*vals)
+    except (ArithmeticError, ValueError):
+        return None
+    return const(out) if math.isfinite(out) else None
+
+
+def _negated(e: Expr) -> Expr | None:
+    """-e, if e is written with a leading minus (so a + e can print as a - (-e)), else None.
+
+    Looks down the left spine of products and quotients: (-3*y)*z is negative, -(3*y)*z rebuilt.
+    """
+    spine: list[Expr] = []
+    while e.op in ("mul", "div"):
+        spine.append(e)
+        e = e.args[0]
+    if e.op == "neg":
+        out = e.args[0]
+    else:
+        v = _c(e)
+        if v is None or math.copysign(1.0, v) > 0:
+            return None
+        out = const(-v)
+    for node in reversed(spine):
+        out = _mul(out, node.args[1]) if node.op == "mul" else _div(out, node.args[1])
+    return out
+
+
+def _add(a: Expr, b: Expr) -> Expr:
+    ca, cb = _c(a), _c(b)
+    if ca is not None and cb is not None:
+        return _fold("add", ca, cb) or raw("add", a, b)
+    if ca == 0.0:
+        return b
+    if cb == 0.0:
+        return a
+    nb = _negated(b)
+    if nb is not None:
+        return _sub(a, nb)
+    na = _negated(a)
+    if na is not None:
+        return _sub(b, na)
+    return raw("add", a, b)
+
+
+def _sub(a: Expr, b: Expr) -> Expr:
+    ca, cb = _c(a), _c(b)
+    if ca is not None and cb is not None:
+        return _fold("sub", ca, cb) or raw("sub", a, b)
+    if a is b:
+        return ZERO
+    if cb == 0.0:
+        return a
+    if ca == 0.0:
+        return _neg(b)
+    nb = _negated(b)
+    if nb is not None:
+        return _add(a, nb)
+    return raw("sub", a, b)
+
+
+def _mul(a: Expr, b: Expr) -> Expr:
+    ca, cb = _c(a), _c(b)
+    if ca is not None and cb is not None:
+        return _fold("mul", ca, cb) or raw("mul", a, b)
+    if cb is not None:  # constants first: x*2 -> 2*x
+        a, b, ca, cb = b, a, cb, ca
+    if ca == 0.0:
+        return ZERO
+    if ca == 1.0:
+        return b
+    if ca == -1.0:
+        return _neg(b)
+    if ca is not None and b.op == "mul" and _c(b.args[0]) is not None:
+        return _mul(_mul(a, b.args[0]), b.args[1])
+    if b.op == "neg":  # a*(-c) -> (-a)*c, so the sign leads and sums print as differences
+        return _mul(_neg(a), b.args[0])
+    return raw("mul", a, b)
+
+
+def _div(a: Expr, b: Expr) -> Expr:
+    ca, cb = _c(a), _c(b)
+    if ca is not None and cb is not None and cb != 0.0:
+        return _fold("div", ca, cb) or raw("div", a, b)
+    if ca == 0.0 and cb != 0.0:
+        return ZERO
+    if cb == 1.0:
+        return a
+    if cb == -1.0:
+        return _neg(a)
+    if b.op == "neg":
+        return _div(_neg(a), b.args[0])
+    return raw("div", a, b)
+
+
+def _pow(a: Expr, b: Expr) -> Expr:
+    ca, cb = _c(a), _c(b)
+    if ca is not None and cb is not None:
+        return _fold("pow", ca, cb) or raw("pow", a, b)
+    if cb == 1.0:
+        return a
+    if cb == 0.0 or ca == 1.0:
+        return ONE
+    return raw("pow", a, b)
+
+
+def _neg(a: Expr) -> Expr:
+    if a.op == "neg":
+        return a.args[0]
+    return raw("neg", a)
+
+
+_SIMPLIFYING = {"add": _add, "sub": _sub, "mul": _mul, "div": _div, "pow": _pow, "neg": _neg}
+
+
+def call(op: str, *args: Any) -> Expr:
+    """Apply primitive `op` (a table name or alias) to expressions or numbers, simplifying lightly."""
+    prim = PRIMITIVES.get(op) or ops.lookup(op)
+    if prim is None:
+        raise GradcoreError(f"unknown function {op!r}")
+    if len(args) != prim.arity:
+        raise GradcoreError(f"{prim.name} takes {prim.arity} argument(s), got {len(args)}")
+    exprs = [as_expr(a) for a in args]
+    build = _SIMPLIFYING.get(prim.name)
+    if build is not None:
+        return build(*exprs)
+    return raw(prim.name, *exprs)
+
+
+# The symbolic interpreter's namespace: F.sin(x) builds sin(x), F.pow(x, y) builds x**y, ...
+F = ops.namespace(lambda p: lambda *a: call(p.name, *a))
+
+
+# ---------------------------------------------------------------------------------------------
+# Walks
+
+
+def postorder(root: Expr) -> list[Expr]:
+    """Distinct nodes under `root`, each after all of its children; no recursion.
+
+    A node is pushed once to be expanded and once more to be emitted, so the stack holds nodes
+    only (no per-node tuples).
+    """
+    order: list[Expr] = []
+    done: set[Expr] = set()
+    expanded: set[Expr] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in done:
+            continue
+        if node in expanded or not node.args:
+            done.add(node)
+            order.append(node)
+            continue
+        expanded.add(node)
+        stack.append(node)
+        for child in reversed(node.args):
+            if child not in done:
+                stack.append(child)
+    return order
+
+
+def _point(e: Expr, point: Mapping[str, float] | None, values: Mapping[str, float]) -> dict[str, float]:
+    env = dict(point or {})
+    env.update(values)
+    missing = [v for v in e.variables if v not in env]
+    if missing:
+        raise GradcoreError(f"no value given for {', '.join(missing)} "
+                            f"(the expression uses {', '.join(e.variables)})")
+    out = {}
+    for k in e.variables:
+        try:
+            out[k] = float(env[k])
+        except (TypeError, ValueError):
+            raise GradcoreError(f"the value of {k} must be a number, got {env[k]!r}") from None
+    return out
+
+
+def _number_text(v: float) -> str:
+    if v.is_integer() and abs(v) < 1e16:
+        return str(int(v)) if v != 0 or math.copysign(1.0, v) > 0 else "-0"
+    return repr(v)
+
+
+def _prec(e: Expr) -> int:
+    if e.op == "const":
+        return _NEG if e.name is None and math.copysign(1.0, e.value) < 0 else _ATOM
+    return _PREC.get(e.op, _ATOM)
+
+
+def _to_text(root: Expr) -> str:
+    """Print with the fewest parentheses that still re-parse to the same tree."""
+    out: list[str] = []
+    stack: list[Any] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        e: Expr = item
+        op = e.op
+        if op == "const":
+            out.append(e.name or _number_text(e.value))
+        elif op == "var":
+            out.append(e.name)
+        elif op == "neg":
+            child = e.args[0]
+            wrap = _prec(child) <= _NEG
+            stack.extend([")"] if wrap else [])
+            stack.append(child)
+            out.append("-(" if wrap else "-")
+        elif op in _PREC:
+            a, b = e.args
+            p = _PREC[op]
+            if op == "pow":
+                wrap_a, wrap_b, sym = _prec(a) <= _POW, _prec(b) < _POW, "**"
+            else:
+                wrap_a = _prec(a) < p
+                wrap_b = _prec(b) <= p or _prec(b) == _NEG
+                sym = PRIMITIVES[op].symbol
+                sym = f" {sym} " if p == _ADD else sym
+            # Pushed in reverse: "(" a ")" sym "(" b ")".
+            stack.extend([")", b, "("] if wrap_b else [b])
+            stack.append(sym)
+            stack.extend([")", a, "("] if wrap_a else [a])
+        else:
+            stack.extend([")", e.args[0]])
+            out.append(op + "(")
+    return "".join(out)

@@ -1,0 +1,339 @@
+"""Text -> Expr: a hand-written tokenizer and an iterative operator-precedence parser.
+
+User text is data: nothing here evaluates, compiles or hands it to sympy. Every failure is a ParseError.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import math
+import re
+
+from . import ops
+from .errors import ParseError
+from .expr import Expr, const, raw
+
+__all__ = ["parse", "MAX_LENGTH", "MAX_DEPTH", "MAX_OPERATORS"]
+
+MAX_LENGTH = 10_000     # characters of text
+MAX_DEPTH = 200         # levels of parentheses and function calls
+MAX_OPERATORS = 1_000   # pending operators (long runs of signs or right-nested powers)
+
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_LETTER = "A-Za-z\u0370-\u03ff"  # Latin and Greek letters: x, theta, θ
+_NAME = re.compile(rf"[{_LETTER}_][{_LETTER}0-9_]*")
+_SPACE = " \t\r\n"
+
+# Why a character is refused, so the message teaches instead of just pointing.
+_REFUSED = {
+    ".": "attributes ('.') are not part of a formula",
+    "[": "subscripts ('[') are not part of a formula", "]": "subscripts (']') are not part of a formula",
+    "{": "braces are not part of a formula", "}": "braces are not part of a formula",
+    "'": "strings are not part of a formula", '"': "strings are not part of a formula",
+    "=": "assignment and comparison ('=') are not part of a formula",
+    "<": "comparisons ('<') are not part of a formula", ">": "comparisons ('>') are not part of a formula",
+    "!": "'!' is not supported (no factorials or comparisons in formulas)",
+    ";": "';' separates statements; a formula is one expression",
+    ":": "':' is not part of a formula", "@": "'@' is not part of a formula",
+    "%": "'%' (remainder) is not supported", "&": "'&' is not part of a formula",
+    "|": "'|' is not part of a formula; write abs(x) for |x|", "~": "'~' is not part of a formula",
+    "\\": "'\\' is not part of a formula", "#": "comments ('#') are not part of a formula",
+    "$": "'$' is not part of a formula", "?": "'?' is not part of a formula", "`": "'`' is not part of a formula",
+    "\u2212": "this is a typographic minus sign; type '-' instead",
+    "\u00d7": "this is a multiplication sign; type '*' instead",
+    "\u00b7": "this is a multiplication dot; type '*' instead",
+    "\u00f7": "this is a division sign; type '/' instead",
+    "\u00b2": "superscripts are not supported; type **2 instead",
+    "\u00b3": "superscripts are not supported; type **3 instead",
+}
+
+# Token kinds.
+NUM, NAME, OP, LP, RP, COMMA, END = "number", "name", "operator", "(", ")", ",", "end of text"
+
+
+class _Token:
+    __slots__ = ("kind", "text", "pos")
+
+    def __init__(self, kind: str, text: str, pos: int) -> None:
+        self.kind, self.text, self.pos = kind, text, pos
+
+    def describe(self) -> str:
+        return "the end of the text" if self.kind == END else repr(self.text)
+
+
+def _tokens(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _SPACE:
+            i += 1
+            continue
+        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+            m = _NUMBER.match(text, i)
+            out.append(_Token(NUM, m.group(), i))
+            i = m.end()
+            if m.group() == "0" and i < n and text[i] in "xXbBoO" and i + 1 < n and text[i + 1].isalnum():
+                raise ParseError("hexadecimal, binary and octal literals are not supported", text, i - 1)
+            continue
+        m = _NAME.match(text, i)
+        if m:
+            name = m.group()
+            if name.startswith("_") or "__" in name:
+                raise ParseError(f"names may not start with '_' or contain '__': {name!r}", text, i)
+            if keyword.iskeyword(name):
+                hint = "; to name a variable, pick another word such as 'lam'" if name == "lambda" else ""
+                raise ParseError(f"{name!r} is a Python keyword, not part of a formula{hint}", text, i)
+            out.append(_Token(NAME, name, i))
+            i = m.end()
+            continue
+        if ch == "*" and text.startswith("**", i):
+            out.append(_Token(OP, "**", i))
+            i += 2
+            continue
+        if ch == "/" and text.startswith("//", i):
+            raise ParseError("floor division '//' is not supported; use '/'", text, i)
+        if ch in "+-*/^":
+            out.append(_Token(OP, ch, i))
+        elif ch in "(),":
+            out.append(_Token(ch, ch, i))
+        else:
+            reason = _REFUSED.get(ch, f"unexpected character {ch!r}")
+            if ch == "=" and text.startswith("==", i):
+                reason = "comparisons ('==') are not part of a formula"
+            raise ParseError(reason, text, i)
+        i += 1
+    out.append(_Token(END, "", n))
+    return out
+
+
+# Operator-stack entries: (kind, precedence, right_associative, payload, position).
+_BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "**": (4, True), "^": (4, True)}
+_UNARY_PREC = 3  # between * and **: -x**2 is -(x**2), -x*y is (-x)*y
+_OPNAME = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow"}
+
+
+def parse(text: str) -> Expr:
+    """Parse a formula into an Expr, exactly as written (no simplification).
+
+    Grammar: numbers (1, 2.5, 1e-3), variables, pi and e, the table's functions called with
+    parentheses, + - * / and ** or ^ (power, right-associative), unary - and +, parentheses, and
+    implicit products 2x, 2(x+1), (x+1)(x-1). Raises ParseError with a caret on anything else.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse expects a str, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"the formula is {len(text):,} characters long; the limit is {MAX_LENGTH:,}",
+                         text[:80], 80)
+    if not text.strip():
+        raise ParseError("the formula is empty", text, 0)
+    return _Parser(text).run()
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.operands: list[Expr] = []
+        self.operators: list[tuple] = []
+        self.depth = 0
+
+    def fail(self, reason: str, pos: int) -> ParseError:
+        return ParseError(reason, self.text, pos)
+
+    def run(self) -> Expr:
+        expect_operand = True
+        last = None  # kind of the previous operand: "number", "name" or "group"
+        tokens = self.tokens
+        i = 0
+        while True:
+            tok = tokens[i]
+            if expect_operand:
+                i = self.operand(tok, i)
+                if i < 0:  # consumed a prefix operator or '(' and still wants an operand
+                    i = -i
+                    continue
+                last = "number" if tok.kind == NUM else "name" if tok.kind == NAME and \
+                    tokens[i - 1] is tok else "group"
+                expect_operand = False
+                continue
+            # After an operand: a binary operator, ')', ',', the end, or an implicit product.
+            if tok.kind == OP:
+                self.binary(tok)
+                expect_operand = True
+                i += 1
+            elif tok.kind == RP:
+                self.close(tok)
+                last = "group"
+                i += 1
+            elif tok.kind == COMMA:
+                self.comma(tok)
+            elif tok.kind == END:
+                return self.finish(tok)
+            else:
+                self.implicit_product(tok, last)
+                expect_operand = True
+
+    # ---- operands -----------------------------------------------------------------------
+    def operand(self, tok: _Token, i: int) -> int:
+        """Handle a token where an operand is expected; return the next index, negated if the
+        token opened something (prefix sign, '(' or call) and an operand is still expected."""
+        kind = tok.kind
+        if kind == NUM:
+            value = float(tok.text)
+            if math.isinf(value):
+                raise self.fail(f"the number {tok.text[:20]}{'...' if len(tok.text) > 20 else ''} "
+                                "is too large for float64", tok.pos)
+            self.operands.append(const(value))
+            return i + 1
+        if kind == NAME:
+            return self.name(tok, i)
+        if kind == OP and tok.text in "+-":
+            self.push(("neg" if tok.text == "-" else "pos", _UNARY_PREC, True, None, tok.pos))
+            return -(i + 1)
+        if kind == LP:
+            self.open(("(", 0, False, None, tok.pos))
+            return -(i + 1)
+        if kind == RP and self.operators and self.operators[-1][0] == "call":
+            prim = self.operators[-1][3]
+            raise self.fail(f"{prim.name}() needs {_args(prim.arity)}, got none", tok.pos)
+        if kind == RP and self.operators and self.operators[-1][0] == "(":
+            raise self.fail("empty parentheses: expected a number, variable or '(' inside", tok.pos)
+        if kind == RP and not any(o[0] in ("(", "call") for o in self.operators):
+            raise self.fail("unbalanced ')': there is no '(' to close", tok.pos)
+        raise self.fail(f"expected a number, variable, function or '(' but found {tok.describe()}", tok.pos)
+
+    def name(self, tok: _Token, i: int) -> int:
+        name = tok.text
+        nxt = self.tokens[i + 1]
+        prim = ops.lookup(name)
+        if prim is not None:
+            if nxt.kind != LP:
+                raise self.fail(f"the function {name} must be called with parentheses, e.g. {name}(x)",
+                                tok.pos)
+            self.open(("call", 0, False, prim, tok.pos))
+            return -(i + 2)
+        if nxt.kind == LP:
+            raise self.fail(self.not_a_function(name), tok.pos)
+        if name in ops.CONSTANTS:
+            self.operands.append(const(ops.CONSTANTS[name], name=name))
+        else:
+            self.operands.append(Expr._make("var", name=name))
+        return i + 1
+
+    @staticmethod
+    def not_a_function(name: str) -> str:
+        if name in ops.PRIMITIVES:
+            sym = ops.PRIMITIVES[name].symbol
+            return f"{name!r} is written as an operator: use {sym!r}" if sym else f"{name!r} is written as '-x'"
+        if name in ops.CONSTANTS:
+            return f"{name!r} is a constant, not a function; for a product write {name}*(...)"
+        known = sorted(set(ops.FUNCTIONS) | set(ops.ALIASES))
+        close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+        if close:
+            return f"unknown function {name!r}: did you mean {close[0]}?"
+        if len(name) <= 2:
+            return f"{name!r} is not a function; for a product write {name}*(...)"
+        return f"unknown function {name!r}; the functions are: {', '.join(known)}"
+
+    # ---- operators ----------------------------------------------------------------------
+    def push(self, entry: tuple) -> None:
+        if len(self.operators) >= MAX_OPERATORS:
+            raise self.fail(f"too many nested operators (the limit is {MAX_OPERATORS})", entry[4])
+        self.operators.append(entry)
+
+    def open(self, entry: tuple) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"parentheses nest too deeply (the limit is {MAX_DEPTH} levels)", entry[4])
+        self.push(entry)
+
+    def binary(self, tok: _Token) -> None:
+        prec, right = _BINARY[tok.text]
+        self.reduce_while(prec, right)
+        self.push(("bin", prec, right, _OPNAME[tok.text], tok.pos))
+
+    def implicit_product(self, tok: _Token, last: str | None) -> None:
+        if tok.kind == NUM:
+            raise self.fail(f"expected an operator before {tok.describe()}", tok.pos)
+        if last == "name":
+            previous = self.operands[-1]
+            shown = str(previous)
+            if tok.kind == LP:
+                raise self.fail(self.not_a_function(shown), tok.pos - 1 if tok.pos else 0)
+            raise self.fail(f"expected an operator between {shown} and {tok.text}; "
+                            f"for a product write {shown}*{tok.text}", tok.pos)
+        # 2x, 2(x+1), (x+1)(x-1), 2sin(x): juxtaposition multiplies, with the precedence of '*'.
+        self.reduce_while(2, False)
+        self.push(("bin", 2, False, "mul", tok.pos))
+
+    def reduce_while(self, prec: int, right: bool) -> None:
+        ops_ = self.operators
+        while ops_:
+            kind, p = ops_[-1][0], ops_[-1][1]
+            if kind in ("(", "call"):
+                return
+            if p > prec or (p == prec and not right):
+                self.apply(ops_.pop())
+            else:
+                return
+
+    def apply(self, entry: tuple) -> None:
+        kind = entry[0]
+        if kind == "neg":
+            self.operands.append(raw("neg", self.operands.pop()))
+        elif kind == "bin":
+            b = self.operands.pop()
+            a = self.operands.pop()
+            self.operands.append(raw(entry[3], a, b))
+        # "pos" (unary plus) changes nothing.
+
+    def close(self, tok: _Token) -> None:
+        ops_ = self.operators
+        while ops_ and ops_[-1][0] not in ("(", "call"):
+            self.apply(ops_.pop())
+        if not ops_:
+            raise self.fail("unbalanced ')': there is no '(' to close", tok.pos)
+        kind, _, _, prim, _ = ops_.pop()
+        self.depth -= 1
+        if kind == "call":
+            self.operands.append(raw(prim.name, self.operands.pop()))
+
+    def comma(self, tok: _Token) -> None:
+        ops_ = self.operators
+        calls = [o for o in ops_ if o[0] in ("(", "call")]
+        if calls and calls[-1][0] == "call":
+            prim = calls[-1][3]
+            count = 2 + self._more_commas(tok)
+            raise self.fail(f"{prim.name}() takes {_args(prim.arity)}, got {count}", tok.pos)
+        raise self.fail("',' is only allowed between function arguments", tok.pos)
+
+    def _more_commas(self, tok: _Token) -> int:
+        # Count the remaining top-level commas of this call, so the message states the real count.
+        depth, extra = 0, 0
+        for t in self.tokens[self.tokens.index(tok) + 1:]:
+            if t.kind == LP:
+                depth += 1
+            elif t.kind == RP:
+                if depth == 0:
+                    break
+                depth -= 1
+            elif t.kind == COMMA and depth == 0:
+                extra += 1
+        return extra
+
+    def finish(self, tok: _Token) -> Expr:
+        ops_ = self.operators
+        while ops_:
+            entry = ops_.pop()
+            if entry[0] in ("(", "call"):
+                what = f"{entry[3].name}(" if entry[0] == "call" else "'('"
+                raise self.fail(f"unbalanced parentheses: {what} opened here is never closed", entry[4])
+            self.apply(entry)
+        (result,) = self.operands
+        return result
+
+
+def _args(n: int) -> str:
+    return "1 argument" if n == 1 else f"{n} arguments"
