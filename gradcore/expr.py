@@ -146,21 +146,24 @@ class Expr:
                 depends.add(node)
         if self not in depends:
             return ZERO
-        pending: dict[Expr, list[Expr]] = {self: [ONE]}
+        # Sum each node's contributions in the order its parents are first met reading the formula
+        # left to right, so d(x*sin(x)) prints as the textbook sin(x) + x*cos(x).
+        rank = _preorder_rank(self)
+        pending: dict[Expr, list[tuple[int, Expr]]] = {self: [(0, ONE)]}
         for node in reversed(order):
             parts = pending.pop(node, None)
             if parts is None:
                 continue
-            # Contributions arrived from the latest parent first; sum them in written order.
-            g = parts[-1]
-            for p in reversed(parts[:-1]):
+            parts.sort(key=lambda part: part[0])
+            g = parts[0][1]
+            for _, p in parts[1:]:
                 g = g + p
             if node.op == "var":
                 return g
             rules = PRIMITIVES[node.op].vjps
             for arg, rule in zip(node.args, rules):
                 if arg in depends:
-                    pending.setdefault(arg, []).append(rule(F, g, node, *node.args))
+                    pending.setdefault(arg, []).append((rank[node], rule(F, g, node, *node.args)))
         raise AssertionError("unreachable: the variable was in the dependency set")
 
     def gradient(self) -> dict[str, "Expr"]:
@@ -337,7 +340,8 @@ def _mul(a: Expr, b: Expr) -> Expr:
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None:
         return _fold("mul", ca, cb) or raw("mul", a, b)
-    if cb is not None:  # constants first: x*2 -> 2*x
+    if cb is not None or (b.op == "var" and a.op in ops.FUNCTIONS):
+        # Constants, then variables, lead a product: x*2 -> 2*x, cos(x)*x -> x*cos(x).
         a, b, ca, cb = b, a, cb, ca
     if ca == 0.0:
         return ZERO
@@ -433,6 +437,18 @@ def postorder(root: Expr) -> list[Expr]:
             if child not in done:
                 stack.append(child)
     return order
+
+
+def _preorder_rank(root: Expr) -> dict[Expr, int]:
+    """Each distinct node's position in a left-to-right, parent-first reading of the tree."""
+    rank: dict[Expr, int] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node not in rank:
+            rank[node] = len(rank)
+            stack.extend(reversed(node.args))
+    return rank
 
 
 def _point(e: Expr, point: Mapping[str, float] | None, values: Mapping[str, float]) -> dict[str, float]:

@@ -11,7 +11,7 @@ import math
 import re
 
 from . import ops
-from .errors import ParseError
+from .errors import DomainError, NumericOverflowError, ParseError
 from .expr import Expr, const, raw
 
 __all__ = ["parse", "MAX_LENGTH", "MAX_DEPTH", "MAX_OPERATORS"]
@@ -20,7 +20,9 @@ MAX_LENGTH = 10_000     # characters of text
 MAX_DEPTH = 200         # levels of parentheses and function calls
 MAX_OPERATORS = 1_000   # pending operators (long runs of signs or right-nested powers)
 
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only: str.isdigit and \d also accept '²' and other scripts' digits.
+_DIGITS = "0123456789"
+_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _LETTER = "A-Za-z\u0370-\u03ff"  # Latin and Greek letters: x, theta, θ
 _NAME = re.compile(rf"[{_LETTER}_][{_LETTER}0-9_]*")
 _SPACE = " \t\r\n"
@@ -70,7 +72,7 @@ def _tokens(text: str) -> list[_Token]:
         if ch in _SPACE:
             i += 1
             continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
             out.append(_Token(NUM, m.group(), i))
             i = m.end()
@@ -136,6 +138,9 @@ class _Parser:
         self.text = text
         self.tokens = _tokens(text)
         self.operands: list[Expr] = []
+        # The float64 value of each operand that is a constant subexpression (None otherwise), so
+        # that 9**9**9**9 is reported at once as too large instead of surfacing later as inf.
+        self.values: list[float | None] = []
         self.operators: list[tuple] = []
         self.depth = 0
 
@@ -186,6 +191,7 @@ class _Parser:
                 raise self.fail(f"the number {tok.text[:20]}{'...' if len(tok.text) > 20 else ''} "
                                 "is too large for float64", tok.pos)
             self.operands.append(const(value))
+            self.values.append(value)
             return i + 1
         if kind == NAME:
             return self.name(tok, i)
@@ -218,8 +224,10 @@ class _Parser:
             raise self.fail(self.not_a_function(name), tok.pos)
         if name in ops.CONSTANTS:
             self.operands.append(const(ops.CONSTANTS[name], name=name))
+            self.values.append(ops.CONSTANTS[name])
         else:
             self.operands.append(Expr._make("var", name=name))
+            self.values.append(None)
         return i + 1
 
     @staticmethod
@@ -282,23 +290,35 @@ class _Parser:
     def apply(self, entry: tuple) -> None:
         kind = entry[0]
         if kind == "neg":
-            self.operands.append(raw("neg", self.operands.pop()))
+            self.build("neg", 1, entry[4])
         elif kind == "bin":
-            b = self.operands.pop()
-            a = self.operands.pop()
-            self.operands.append(raw(entry[3], a, b))
+            self.build(entry[3], 2, entry[4])
         # "pos" (unary plus) changes nothing.
 
+    def build(self, op: str, arity: int, pos: int) -> None:
+        args = self.operands[-arity:]
+        values = self.values[-arity:]
+        del self.operands[-arity:], self.values[-arity:]
+        self.operands.append(raw(op, *args))
+        value = None
+        if None not in values:
+            try:
+                value = ops.scalar_call(ops.PRIMITIVES[op], *values)
+            except NumericOverflowError:
+                raise self.fail("this constant is too large for float64", pos) from None
+            except DomainError:
+                value = None  # log(-1) is a formula that is undefined, reported when evaluated
+        self.values.append(value)
     def close(self, tok: _Token) -> None:
         ops_ = self.operators
         while ops_ and ops_[-1][0] not in ("(", "call"):
             self.apply(ops_.pop())
         if not ops_:
             raise self.fail("unbalanced ')': there is no '(' to close", tok.pos)
-        kind, _, _, prim, _ = ops_.pop()
+        kind, _, _, prim, ops_pos = ops_.pop()
         self.depth -= 1
         if kind == "call":
-            self.operands.append(raw(prim.name, self.operands.pop()))
+            self.build(prim.name, 1, ops_pos)
 
     def comma(self, tok: _Token) -> None:
         ops_ = self.operators

@@ -19,6 +19,8 @@ def sympy_value(expr: Expr, point: dict) -> float:
 def sympy_partial(expr: Expr, name: str, point: dict) -> float:
     """d expr / d name at `point`, by sympy.diff of the converted tree."""
     s = sp.diff(expr.to_sympy(), sp.Symbol(name, real=True))
+    # sympy's d sign(x) is 2*DiracDelta(x); the table's convention is 0 everywhere (as in PyTorch).
+    s = s.replace(sp.DiracDelta, lambda *args: sp.Integer(0))
     subs = {sp.Symbol(k, real=True): sp.Float(v, 30) for k, v in point.items()}
     return float(sp.N(s.subs(subs), 30))
 
