@@ -121,7 +121,8 @@ def parse(text: str) -> Expr:
 
     Grammar: numbers (1, 2.5, 1e-3), variables, pi and e, the table's functions called with
     parentheses, + - * / and ** or ^ (power, right-associative), unary - and +, parentheses, and
-    implicit products 2x, 2(x+1), (x+1)(x-1). Raises ParseError with a caret on anything else.
+    implicit products 2x, 2(x+1), (x+1)(x-1), and 2xy read as 2*x*y when x and y are also
+    variables of the formula. Raises ParseError with a caret on anything else.
     """
     if not isinstance(text, str):
         raise TypeError(f"parse expects a str, got {type(text).__name__}")
@@ -130,7 +131,7 @@ def parse(text: str) -> Expr:
                          text[:80], 80)
     if not text.strip():
         raise ParseError("the formula is empty", text, 0)
-    return _Parser(text).run()
+    return _Parser.split_run_together_names(_Parser(text).run())
 
 
 class _Parser:
@@ -179,6 +180,41 @@ class _Parser:
             else:
                 self.implicit_product(tok, last)
                 expect_operand = True
+
+    @staticmethod
+    def split_run_together_names(result: Expr) -> Expr:
+        """Read 'xy' as x*y when x and y are also variables of the same formula.
+
+        So the brief's `x^2 + 2xy + cos(x+2y)` means 2*x*y, as its author meant. A name that does
+        not split into the formula's other variables ('theta', 'x1', or 'xy' alone) stays a name.
+        """
+        names = set(result.variables)
+        products, pieces_of = {}, {}
+        for name in names:
+            pieces = _split(name, names) if len(name) > 1 else None
+            if pieces:
+                product = Expr._make("var", name=pieces[0])
+                for piece in pieces[1:]:
+                    product = raw("mul", product, Expr._make("var", name=piece))
+                products[Expr._make("var", name=name)] = product
+                pieces_of[Expr._make("var", name=name)] = pieces
+        if not products:
+            return result
+        built: dict[Expr, Expr] = {}
+        for node in result.nodes():
+            if node.op == "var":
+                built[node] = products.get(node, node)
+            elif node.op == "const":
+                built[node] = node
+            elif node.op == "mul" and node.args[1] in products:
+                # 2*xy becomes 2*x*y, the same tree as if the stars had been typed.
+                out = built[node.args[0]]
+                for piece in pieces_of[node.args[1]]:
+                    out = raw("mul", out, Expr._make("var", name=piece))
+                built[node] = out
+            else:
+                built[node] = raw(node.op, *[built[a] for a in node.args])
+        return built[result]
 
     # ---- operands -----------------------------------------------------------------------
     def operand(self, tok: _Token, i: int) -> int:
@@ -353,6 +389,19 @@ class _Parser:
             self.apply(entry)
         (result,) = self.operands
         return result
+
+
+def _split(name: str, parts: set[str]) -> list[str] | None:
+    """Split `name` into two or more of `parts` ("xy" -> ["x", "y"]), or None if it cannot be."""
+    best: list[list[str] | None] = [[]] + [None] * len(name)  # best[i]: a split of name[:i]
+    for end in range(1, len(name) + 1):
+        for start in range(end):
+            piece = name[start:end]
+            if best[start] is not None and piece in parts and piece != name:
+                best[end] = best[start] + [piece]
+                break
+    found = best[len(name)]
+    return found if found and len(found) >= 2 else None
 
 
 def _args(n: int) -> str:

@@ -43,9 +43,18 @@ def test_grammar_shapes() -> None:
 
 
 def test_the_issue_examples_parse() -> None:
-    f = gc.parse("x^2 + 2x*y + cos(x+2y)")
+    f = gc.parse("x^2 + 2xy + cos(x+2y)")
     assert f is gc.parse("x**2 + 2*x*y + cos(x + 2*y)")
     assert f.variables == ("x", "y")
+
+
+def test_run_together_names_split_only_into_the_formulas_own_variables() -> None:
+    assert gc.parse("2xy + x + y") is gc.parse("2*x*y + x + y")
+    assert gc.parse("xyx + x + y") is gc.parse("x*y*x + x + y")
+    assert gc.parse("xy + 1").variables == ("xy",)
+    assert gc.parse("theta + t + h").variables == ("h", "t", "theta")
+    assert gc.parse("x1 + x").variables == ("x", "x1")
+    assert gc.parse("abc + ab + c").variables == ("ab", "c")
 
 
 def error(text: str) -> gc.ParseError:
