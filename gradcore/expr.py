@@ -88,8 +88,10 @@ class Expr:
     def nodes(self) -> list["Expr"]:
         """Every distinct node once, children before parents (an iterative post-order)."""
         if self._order is None:
-            object.__setattr__(self, "_order", postorder(self))
-        return self._order
+            # Cache the order without the root itself: a node holding a list that holds the
+            # node would be a reference cycle, and interned nodes must die by refcount alone.
+            object.__setattr__(self, "_order", tuple(postorder(self)[:-1]))
+        return [*self._order, self]
 
     # ---- evaluation ------------------------------------------------------------------------
     def evaluate(self, point: Mapping[str, float] | None = None, **values: float) -> float:

@@ -38,12 +38,18 @@ def test_nodes_are_immutable_and_not_constructible_directly() -> None:
         gc.Expr()
 
 
-def test_interned_nodes_are_freed_when_dropped() -> None:
-    before = len(gc.expr._INTERN)
-    e = gc.parse("unusual_name_1 * unusual_name_2 + 12345.678")
-    assert len(gc.expr._INTERN) > before
-    del e
-    assert len(gc.expr._INTERN) == before
+def test_interned_nodes_are_freed_by_refcount_alone() -> None:
+    pygc.disable()  # no cyclic collector: a node must not sit in a reference cycle
+    try:
+        before = len(gc.expr._INTERN)
+        e = gc.parse("unusual_name_1 * unusual_name_2 + 12345.678")
+        e.evaluate(unusual_name_1=1, unusual_name_2=2)
+        assert e.variables and e.nodes() and e.diff("unusual_name_1")
+        assert len(gc.expr._INTERN) > before
+        del e
+        assert len(gc.expr._INTERN) == before
+    finally:
+        pygc.enable()
 
 
 def test_variables_are_sorted() -> None:
