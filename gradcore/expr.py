@@ -172,6 +172,11 @@ class Expr:
         """All first partials, as a dict in `variables` order."""
         return {v: self.diff(v) for v in self.variables}
 
+    def compile(self) -> Any:
+        """The compiled forward and adjoint code for this expression (see gradcore.compile)."""
+        from .compile import compile
+        return compile(self)
+
     def simplify(self) -> "Expr":
         """Rebuild the tree with the light rules the arithmetic operators apply."""
         built: dict[Expr, Expr] = {}
@@ -387,6 +392,8 @@ def _pow(a: Expr, b: Expr) -> Expr:
 def _neg(a: Expr) -> Expr:
     if a.op == "neg":
         return a.args[0]
+    if a.op == "mul" and _c(a.args[0]) is not None:  # -(2*y) -> -2*y
+        return _mul(const(-a.args[0].value), a.args[1])
     return raw("neg", a)
 
 
