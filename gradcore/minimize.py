@@ -175,7 +175,8 @@ def _from_expr(expr: Expr) -> _Objective:
     from .compile import compile as compile_expr
 
     c = compile_expr(expr)
-    return _Objective(expr.variables, c.value_and_grad, c.hessian, expr)
+    # The Hessian's code is generated on first use; a lambda keeps plain descent from paying for it.
+    return _Objective(expr.variables, c.value_and_grad, lambda *x: c.hessian(*x), expr)
 
 
 def _from_function(fn: Callable, names: tuple[str, ...]) -> _Objective:
