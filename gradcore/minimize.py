@@ -107,6 +107,9 @@ class OptimizeResult:
     start: dict[str, float] = field(default_factory=dict)
     optima: list[LocalOptimum] = field(default_factory=list)
     runs: list["OptimizeResult"] = field(default_factory=list)
+    # When f is unbounded, a critical point found by Newton's method on the gradient, if any, with
+    # its classification: the brief's x**2+2*x*y+cos(x+2*y) has only (0, 0), a saddle.
+    critical_point: LocalOptimum | None = None
     # The loops record plain (nit, x, f, |g|) tuples with f in the minimised sign; `history` turns
     # them into HistoryEntry rows on first use, so a run that nobody inspects pays nothing for it.
     _raw_history: list[tuple] = field(default_factory=list, repr=False)
@@ -841,9 +844,43 @@ def _one(obj, inner, x0, where, method, lr, tol, max_iter, callback, sign) -> Op
         direction="minimize" if sign > 0 else "maximize", eigenvalues=w,
         start=dict(zip(obj.variables, run.x0)), _raw_history=run.history)
     res.message = _message(res, run, where, lr, tol, max_iter, sign, descent)
+    if res.status is Status.UNBOUNDED and run.x0:
+        res.critical_point = _critical_point(obj, run.x0)
+        if res.critical_point is not None:
+            cp = res.critical_point
+            res.message += (f"; a critical point was found at {_fmt_point(cp.point)} (f = {_num(cp.fun)}), "
+                            f"and it is a {cp.classification}, not a {'minimum' if sign > 0 else 'maximum'}")
     if res.success:
         res.optima = [LocalOptimum(res.point, res.fun, cls, 1)]
     return res
+
+
+def _critical_point(obj: _Objective, x0: Sequence[float], steps: int = 60) -> LocalOptimum | None:
+    """Newton's method on grad f = 0 from x0: x <- x - H^-1 g (least squares where H is singular).
+
+    Newton steps are drawn to any critical point, saddles included, which is what an unbounded
+    report needs: where f has a flat spot, and what kind it is. None if no step sequence converges.
+    """
+    x = np.array(x0, dtype=float)
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            try:
+                f, g = obj.vg(*x.tolist())
+                H = np.asarray(obj.hess(*x.tolist()), dtype=float)
+            except (DomainError, ArithmeticError):
+                return None
+            g = np.asarray(g, dtype=float)
+            if not (math.isfinite(f) and np.isfinite(g).all() and np.isfinite(H).all()):
+                return None
+            if _norm(g) <= 1e-10 * max(1.0, abs(f)):
+                e = _eigh(obj, x.tolist())
+                cls = _classify(None if e is None else e[0])
+                point = {n: float(round(v, 12)) + 0.0 for n, v in zip(obj.variables, x)}
+                return LocalOptimum(point, float(f), cls, 1)
+            x = x - np.linalg.lstsq(H, g, rcond=None)[0]
+            if not np.isfinite(x).all():
+                return None
+    return None
 
 
 def _plural(n: int, word: str) -> str:
@@ -998,6 +1035,10 @@ def report_dict(result: OptimizeResult, expr: Expr | None = None) -> dict[str, A
     }
     if expr is not None:
         out["gradient"] = {v: str(expr.diff(v)) for v in expr.variables}
+    if result.critical_point is not None:
+        cp = result.critical_point
+        out["critical_point"] = {"point": cp.point, "fun": _finite_or_none(cp.fun),
+                                 "classification": cp.classification}
     if result.runs:
         out["optima"] = [{"point": o.point, "fun": o.fun, "classification": o.classification,
                           "count": o.count} for o in result.optima]
@@ -1041,7 +1082,10 @@ def report_text(result: OptimizeResult, expr: Expr | None = None) -> str:
     lines.append(f"status: {result.status.value} ({result.message})")
     if result.status is not Status.CONVERGED and result.status is not Status.SADDLE:
         lines.append(f"last point: {_fmt_point(result.point) or '(no variables)'} (f = {_num(result.fun)})")
-    if result.classification is not None:
+    cp = result.critical_point
+    if cp is not None:
+        lines.append(f"critical point: {_fmt_point(cp.point)} (f = {_num(cp.fun)}), a {cp.classification}")
+    elif result.classification is not None:
         w = result.eigenvalues
         eig = "" if w is None or not w.size else \
             f" (Hessian eigenvalues {', '.join(_num(float(v)) for v in w)})"

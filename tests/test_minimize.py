@@ -522,3 +522,18 @@ def test_on_any_convex_quadratic_the_default_finds_the_exact_minimum(b, a1, a2, 
     want = dict(zip(("x", "y"), exact))
     for n in names:
         assert got[n] == pytest.approx(want[n], abs=1e-5)
+
+
+def test_an_unbounded_report_names_the_critical_point_and_its_kind() -> None:
+    """The brief's example: no minimum, no maximum; its only critical point (0, 0) is a saddle."""
+    for run in (gc.minimize, gc.maximize):
+        r = run("x**2+2*x*y+cos(x+2*y)")
+        assert r.status == "unbounded" and not r.success
+        assert r.critical_point is not None
+        assert r.critical_point.point == {"x": 0.0, "y": 0.0}
+        assert r.critical_point.fun == 1.0
+        assert r.critical_point.classification == "saddle"
+        assert "critical point was found at x = 0, y = 0 (f = 1), and it is a saddle" in r.message
+    down = gc.minimize("-x**2", start=3.0)
+    assert down.status == "unbounded" and down.critical_point.classification == "maximum"
+    assert gc.minimize("-x", start=0.0).critical_point is None  # no critical point at all
