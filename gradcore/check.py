@@ -1,0 +1,237 @@
+"""Three independent gradients side by side: reverse-mode autograd, sympy's exact derivative, and
+float64 central differences, with the tolerances that decide whether they agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .errors import DomainError, GradcoreError
+from .expr import Expr, _point
+from .value import build
+
+__all__ = ["check_gradient", "GradientCheck", "PartialCheck",
+           "EPS", "AD_RTOL", "AD_ATOL", "FD_RTOL", "FD_ATOL"]
+
+# Step of the central difference (f(v + h) - f(v - h)) / 2h: its truncation error is about
+# h**2 * |f'''| / 6 and its rounding error about 1e-16 * |f| / h, both tiny next to FD_ATOL at h = 1e-6.
+EPS = 1e-6
+# Autograd against sympy: both are exact up to float64 rounding, so they must agree to about 1e-12,
+# |ad - exact| <= AD_ATOL + AD_RTOL * |exact|.
+AD_RTOL = 1e-12
+AD_ATOL = 1e-12
+# Finite differences against autograd, as torch.autograd.gradcheck: |ad - fd| <= FD_ATOL + FD_RTOL * |fd|.
+FD_RTOL = 1e-3
+FD_ATOL = 1e-5
+
+
+@dataclass(frozen=True)
+class PartialCheck:
+    """One variable: d f / d variable three ways, and how far apart they are.
+
+    exact: sympy's derivative evaluated at 30 digits; nan if it is no finite real number there (a
+        jump or a pole); None if sympy cannot differentiate the formula at all (it leaves
+        sign(acos(u))' unevaluated, unable to prove acos(u) real), so that comparison is unavailable.
+    finite_difference: None if f + h or f - h leaves the domain (e.g. log near 0).
+    ad_ok, fd_ok: the comparison's verdict, or None when it is unavailable.
+    """
+
+    variable: str
+    symbolic: str
+    autograd: float
+    exact: float | None
+    finite_difference: float | None
+    ad_error: float | None
+    fd_error: float | None
+    ad_ok: bool | None
+    fd_ok: bool | None
+
+    @property
+    def passed(self) -> bool:
+        """No comparison failed, and at least one was made."""
+        verdicts = [ok for ok in (self.ad_ok, self.fd_ok) if ok is not None]
+        return bool(verdicts) and all(verdicts)
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """The report of `check_gradient`: one PartialCheck per variable, and the verdict."""
+
+    expression: str
+    point: dict[str, float]
+    value: float
+    partials: tuple[PartialCheck, ...]
+    eps: float = EPS
+    tolerances: dict[str, float] = field(default_factory=lambda: {
+        "ad_rtol": AD_RTOL, "ad_atol": AD_ATOL, "fd_rtol": FD_RTOL, "fd_atol": FD_ATOL})
+
+    @property
+    def passed(self) -> bool:
+        """True when, for every variable, no comparison fails and at least one could be made:
+        autograd agrees with sympy (where sympy can differentiate) and with finite differences
+        (where f is defined at v +- eps)."""
+        return all(p.passed for p in self.partials)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def max_ad_error(self) -> float:
+        """The largest |autograd - sympy| over the variables where sympy gave a value."""
+        return max((p.ad_error for p in self.partials if p.ad_error is not None), default=0.0)
+
+    @property
+    def max_fd_error(self) -> float:
+        """The largest |autograd - finite difference| over the variables where it exists."""
+        return max((p.fd_error for p in self.partials if p.fd_error is not None), default=0.0)
+
+    @property
+    def worst(self) -> PartialCheck | None:
+        """The variable with the largest disagreement, measured as error / allowed error."""
+        return max(self.partials, key=_score, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (non-finite numbers become None)."""
+        worst = self.worst
+        return {
+            "expression": self.expression,
+            "point": dict(self.point),
+            "value": _json(self.value),
+            "eps": self.eps,
+            "tolerances": dict(self.tolerances),
+            "partials": {p.variable: {
+                "symbolic": p.symbolic, "autograd": _json(p.autograd), "sympy": _json(p.exact),
+                "finite_difference": _json(p.finite_difference),
+                "ad_error": _json(p.ad_error), "fd_error": _json(p.fd_error), "passed": p.passed}
+                for p in self.partials},
+            "max_ad_error": _json(self.max_ad_error),
+            "max_fd_error": _json(self.max_fd_error),
+            "worst": worst.variable if worst else None,
+            "passed": self.passed,
+        }
+
+    def __str__(self) -> str:
+        at = ", ".join(f"{k}={_num(v)}" for k, v in self.point.items()) or "(no variables)"
+        lines = [f"gradient check of f = {self.expression} at {at}"]
+        if not self.partials:
+            lines.append("f has no variables: nothing to check")
+            return "\n".join(lines)
+        rows = [("", "autograd", "sympy (exact)", "central diff.", "|AD - sympy|", "|AD - FD|", "")]
+        for p in self.partials:
+            rows.append((f"df/d{p.variable}", _num(p.autograd), "n/a" if p.exact is None else _num(p.exact),
+                         "n/a" if p.finite_difference is None else _num(p.finite_difference),
+                         "n/a" if p.ad_error is None else f"{p.ad_error:.1e}",
+                         "n/a" if p.fd_error is None else f"{p.fd_error:.1e}",
+                         "ok" if p.passed else "FAIL"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if any(p.exact is not None and math.isnan(p.exact) for p in self.partials):
+            lines.append("nan: sympy's derivative is not a finite real number here (a jump or a pole)")
+        if any(p.exact is None for p in self.partials):
+            lines.append("sympy n/a: sympy could not differentiate or evaluate this formula")
+        if any(p.finite_difference is None for p in self.partials):
+            lines.append(f"n/a: f(v - {self.eps:g}) or f(v + {self.eps:g}) is outside the domain of f")
+        lines.append(f"largest |AD - sympy| = {self.max_ad_error:.1e}   "
+                     f"(allowed per variable: {AD_ATOL:g} + {AD_RTOL:g}*|sympy|)")
+        lines.append(f"largest |AD - FD|    = {self.max_fd_error:.1e}   "
+                     f"(allowed per variable: {FD_ATOL:g} + {FD_RTOL:g}*|FD|, as torch.autograd.gradcheck)")
+        lines.append(f"largest disagreement for its tolerance: df/d{self.worst.variable} "
+                     f"(error / allowed = {_score(self.worst):.1e})")
+        lines.append("passed: the three methods agree" if self.passed else
+                     "FAILED: the methods disagree beyond the tolerances")
+        return "\n".join(lines)
+
+
+def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = EPS) -> GradientCheck:
+    """Compare, for each variable v of `expr` at `point`:
+    autograd (reverse mode through Value), sympy's exact d expr/dv evaluated at 30 digits, and the
+    central difference (f(v + eps) - f(v - eps)) / (2 eps) in float64.
+
+    Passes when |AD - sympy| <= AD_ATOL + AD_RTOL*|sympy| and |AD - FD| <= FD_ATOL + FD_RTOL*|FD|.
+    A point outside the domain of f raises DomainError; so does one where a derivative rule is undefined.
+    """
+    import sympy as sp
+
+    if isinstance(expr, str):
+        from .parse import parse
+        expr = parse(expr)
+    if not isinstance(expr, Expr):
+        raise TypeError(f"check_gradient needs an Expr or formula text, got {type(expr).__name__}")
+    env = _point(expr, point, {})
+    root, inputs = build(expr, env)
+    if root.requires_grad:
+        try:
+            root.backward()
+        except DomainError as exc:
+            raise exc.at(env) from None
+    s = expr.to_sympy()
+    subs = {sp.Symbol(k, real=True): sp.Float(v, 30) for k, v in env.items()}  # the exact float64 point
+    partials = []
+    for name in expr.variables:
+        ad = inputs[name].grad
+        exact = _sympy_partial(s, name, subs, sp)
+        fd = _central_difference(expr, env, name, eps)
+        if exact is None:
+            ad_error, ad_ok = None, None
+        else:
+            ad_error = abs(ad - exact) if math.isfinite(exact) else math.inf
+            ad_ok = ad_error <= AD_ATOL + AD_RTOL * abs(exact)
+        fd_error = None if fd is None else abs(ad - fd)
+        fd_ok = None if fd is None else fd_error <= FD_ATOL + FD_RTOL * abs(fd)
+        partials.append(PartialCheck(name, str(expr.diff(name)), ad, exact, fd, ad_error, fd_error,
+                                     ad_ok, fd_ok))
+    return GradientCheck(str(expr), env, root.data, tuple(partials), eps)
+
+
+def _sympy_partial(s: Any, name: str, subs: dict, sp: Any) -> float | None:
+    """d s / d name at the point, by sympy: a float; nan if it is not a finite real number there;
+    None if sympy cannot differentiate s or fails while evaluating (its limits, not a verdict)."""
+    try:
+        derivative = sp.diff(s, sp.Symbol(name, real=True))
+        if derivative.has(sp.Derivative):
+            return None
+        value = sp.N(derivative.subs(subs), 30)
+    except (RecursionError, ArithmeticError, ValueError, TypeError, AttributeError):
+        return None
+    try:
+        number = complex(value)
+    except (TypeError, ValueError):
+        return math.nan
+    if number.imag != 0.0 or not math.isfinite(number.real):
+        return math.nan
+    return number.real
+
+
+def _central_difference(expr: Expr, env: dict[str, float], name: str, eps: float) -> float | None:
+    try:
+        up = expr.evaluate({**env, name: env[name] + eps})
+        down = expr.evaluate({**env, name: env[name] - eps})
+    except (DomainError, GradcoreError):
+        return None
+    return (up - down) / (2 * eps)
+
+
+def _score(p: PartialCheck) -> float:
+    """How close a variable comes to failing: max over the comparisons of error / allowed error."""
+    s = 0.0 if p.ad_error is None else _ratio(p.ad_error, AD_ATOL + AD_RTOL * abs(p.exact))
+    if p.fd_error is not None:
+        s = max(s, _ratio(p.fd_error, FD_ATOL + FD_RTOL * abs(p.finite_difference)))
+    return s
+
+
+def _ratio(error: float, allowed: float) -> float:
+    return error / allowed if allowed > 0 else math.inf
+
+
+def _num(v: float) -> str:
+    if v is None or not math.isfinite(v):
+        return str(v)
+    return f"{v:.12g}"
+
+
+def _json(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
