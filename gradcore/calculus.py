@@ -1,6 +1,6 @@
 """Gradients and Hessians of formulas and Python functions at a point, by reverse-mode autograd.
 
-`gradient` and `hessian` accept an Expr, formula text, or a Python function of Values.
+Formulas go through compiled adjoint code (compile.py); Python functions through Value graphs.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .errors import DomainError, GradcoreError
-from .value import Value, build, grad
+from .value import Value, grad
 
 __all__ = ["gradient", "hessian"]
 
@@ -59,21 +59,22 @@ def hessian(f: Any, point: "Mapping[str, float] | Sequence[float]") -> np.ndarra
 # ---- the Expr branch: one function each, so a compiled implementation can replace them ----------
 
 def _expr_gradient(expr: Any, point: Mapping[str, float]) -> dict[str, float]:
-    """Gradient of an Expr at `point`, through a Value graph (reverse mode)."""
-    root, inputs = build(expr, point)
-    if not root.requires_grad:  # a constant formula
-        return {}
-    try:
-        root.backward()
-    except DomainError as exc:
-        raise exc.at({n: v.data for n, v in inputs.items()}) from None
-    return {name: v.grad for name, v in inputs.items()}
+    """Gradient of an Expr at `point` by its compiled adjoint code (gradcore.compile): the same
+    reverse mode as a Value graph, generated once from the table's rules and cached."""
+    from .compile import compile as compile_expr
+    from .expr import point_values
+
+    env = point_values(expr, point)
+    return dict(zip(expr.variables, compile_expr(expr).grad(*env.values())))
 
 
 def _expr_hessian(expr: Any, point: Mapping[str, float]) -> np.ndarray:
-    """Hessian of an Expr at `point`, rows in expr.variables order, through Value graphs."""
-    root, inputs = build(expr, point)
-    return _hessian_at(root, list(inputs.values()), {n: v.data for n, v in inputs.items()})
+    """Hessian of an Expr at `point`, rows in expr.variables order, by compiled reverse-over-reverse code."""
+    from .compile import compile as compile_expr
+    from .expr import point_values
+
+    env = point_values(expr, point)
+    return np.asarray(compile_expr(expr).hessian(*env.values()), dtype=float).reshape(len(env), len(env))
 
 
 # ---- helpers ---------------------------------------------------------------------------------

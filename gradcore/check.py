@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .errors import DomainError, GradcoreError
-from .expr import Expr, _point
+from .expr import Expr, point_values
 from .value import build
 
 __all__ = ["check_gradient", "GradientCheck", "PartialCheck",
@@ -161,7 +161,7 @@ def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = 
         expr = parse(expr)
     if not isinstance(expr, Expr):
         raise TypeError(f"check_gradient needs an Expr or formula text, got {type(expr).__name__}")
-    env = _point(expr, point, {})
+    env = point_values(expr, point)
     root, inputs = build(expr, env)
     if root.requires_grad:
         try:

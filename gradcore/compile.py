@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import ops
-from .errors import DomainError, GradcoreError
+from .errors import DomainError, GradcoreError, NotDifferentiableError
 from .expr import Expr
 from .ops import PRIMITIVES
 
@@ -663,12 +663,21 @@ class _Program:
         b = self.b
         order = self.function(kind, "float").__gradcore__[2]
         vals: dict[int, float] = {b.input(k): float(a) for k, a in enumerate(args)}
-        try:
-            for i in order:
+        point = dict(zip(self.variables, map(float, args)))
+        for i in order:
+            try:
                 vals[i] = ops.scalar_call(PRIMITIVES[b.op[i]], *[
                     vals[a] if b.const[a] is None else b.const[a] for a in b.args[i]])
-        except DomainError as exc:
-            raise exc.at(dict(zip(self.variables, map(float, args)))) from None
+            except DomainError as exc:
+                o = b.origin[i]
+                if o < 0 or o == i:
+                    raise exc.at(point) from None
+                # An adjoint line failed: name the primitive whose derivative rule it came from,
+                # e.g. sqrt(0) has no derivative (its rule divides by 2*sqrt(x)).
+                prim = PRIMITIVES[b.op[o]]
+                operands = tuple(vals[a] if b.const[a] is None else b.const[a] for a in b.args[o])
+                raise NotDifferentiableError(prim.name, operands, f"its derivative rule fails there ({exc})",
+                                             point, prim.symbol) from None
         outs = [vals[r] if b.const[r] is None else b.const[r] for r in self.entries[kind][0]]
         return _assemble(kind, outs, len(self.variables))
 

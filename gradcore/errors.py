@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["GradcoreError", "ParseError", "DomainError", "NumericOverflowError", "caret_excerpt"]
+__all__ = ["GradcoreError", "ParseError", "DomainError", "NumericOverflowError", "NotDifferentiableError",
+           "caret_excerpt"]
 
 # How many characters either side of a fault a caret excerpt shows; long inputs are cut.
 _WINDOW = 36
@@ -86,6 +87,15 @@ class NumericOverflowError(DomainError, OverflowError):
         super().__init__(function, operands, detail, point, symbol)
 
     _verb = "overflows float64"
+
+
+class NotDifferentiableError(DomainError):
+    """The table's derivative rule is undefined at the point, e.g. sqrt at 0 (its rule is g/(2*out)).
+
+    Raised by every interpreter that evaluates a derivative numerically (Value, compiled code).
+    """
+
+    _verb = "has no derivative"
 
 
 def _fmt(v: object) -> str:

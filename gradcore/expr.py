@@ -13,7 +13,7 @@ from . import ops
 from .errors import DomainError, GradcoreError, NumericOverflowError
 from .ops import PRIMITIVES, Primitive
 
-__all__ = ["Expr", "var", "const", "call", "F", "postorder", "as_expr"]
+__all__ = ["Expr", "var", "const", "call", "F", "postorder", "as_expr", "point_values"]
 
 # The intern table: building the same subexpression twice returns the same node. Values are weak,
 # so a node lives only while someone holds it; keys hold the children, which a parent keeps anyway.
@@ -100,7 +100,7 @@ class Expr:
         Raises DomainError (naming the function and the point) for log(-1), 1/0, sqrt(-1), ...,
         NumericOverflowError for results beyond float64, and GradcoreError for a missing variable.
         """
-        env = _point(self, point, values)
+        env = point_values(self, point, values)
         memo: dict[Expr, float] = {}
         try:
             for node in self.nodes():
@@ -460,9 +460,13 @@ def _preorder_rank(root: Expr) -> dict[Expr, int]:
     return rank
 
 
-def _point(e: Expr, point: Mapping[str, float] | None, values: Mapping[str, float]) -> dict[str, float]:
+def point_values(e: Expr, point: Mapping[str, float] | None, values: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The values of `e`'s variables from `point` and `values` as floats, in `e.variables` order.
+
+    Extra names are ignored; a missing variable or a non-number is a GradcoreError naming it.
+    """
     env = dict(point or {})
-    env.update(values)
+    env.update(values or {})
     missing = [v for v in e.variables if v not in env]
     if missing:
         raise GradcoreError(f"no value given for {', '.join(missing)} "

@@ -13,11 +13,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from . import ops
-from .errors import DomainError, GradcoreError
+from .errors import DomainError, GradcoreError, NotDifferentiableError
 from .grad_mode import _State, enable_grad, no_grad
 from .ops import PRIMITIVES, Primitive
 
-__all__ = ["Value", "grad", "build", "build_nodes", "apply", "topological_order", "NotDifferentiableError",
+__all__ = ["Value", "grad", "build", "build_nodes", "apply", "topological_order", "not_differentiable",
            "VALUE", "FAST_FLOAT"]
 
 # Gradient accumulation policy (PyTorch's, so tutorials port line by line):
@@ -583,7 +583,7 @@ def _backward(root: Value, seed: float) -> None:
         _unmark(order)
         if isinstance(exc, DomainError):
             raise
-        raise NotDifferentiableError.of(node, exc) from None
+        raise not_differentiable(node, exc) from None
     except BaseException:  # e.g. KeyboardInterrupt: the counts must be 0 for the next sweep
         _unmark(order)
         raise
@@ -594,19 +594,11 @@ def _unmark(order: list[Value]) -> None:
         node._mark = 0
 
 
-class NotDifferentiableError(DomainError):
-    """The table's derivative rule is undefined at the point, e.g. sqrt at 0 (its rule is g/(2*out)).
-
-    Leaf gradients may already hold part of the sweep when this is raised; zero them before retrying.
-    """
-
-    _verb = "has no derivative"
-
-    @classmethod
-    def of(cls, node: Value, exc: BaseException) -> "NotDifferentiableError":
-        prim = node._op.prim
-        operands = tuple(a.data if isinstance(a, Value) else a for a in _operands(node))
-        return cls(prim.name, operands, f"its derivative rule fails there ({exc})", symbol=prim.symbol)
+def not_differentiable(node: Value, exc: BaseException) -> NotDifferentiableError:
+    prim = node._op.prim
+    operands = tuple(a.data if isinstance(a, Value) else a for a in _operands(node))
+    return NotDifferentiableError(prim.name, operands, f"its derivative rule fails there ({exc})",
+                                  symbol=prim.symbol)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -686,7 +678,7 @@ def _adjoints(root: Value, wanted: Sequence[Value], create_graph: bool) -> dict[
     except (ArithmeticError, ValueError) as exc:
         if isinstance(exc, DomainError):
             raise
-        raise NotDifferentiableError.of(node, exc) from None
+        raise not_differentiable(node, exc) from None
     return adjoint
 
 
@@ -710,9 +702,9 @@ def build(expr: Any, point: Mapping[str, float], labels: bool = False) -> tuple[
 
 def build_nodes(expr: Any, point: Mapping[str, float], labels: bool = False) -> tuple[dict, dict[str, Value]]:
     """Like build, but return {Expr node: Value or float} for every node of `expr`, and the inputs."""
-    from .expr import _point
+    from .expr import point_values
 
-    env = _point(expr, point, {})
+    env = point_values(expr, point)
     inputs = {name: Value(env[name], label=name) for name in expr.variables}
     built: dict[Any, Any] = {}
     try:

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from .expr import Expr, raw, var
 from .ops import PRIMITIVES
-from .value import FAST_FLOAT, NotDifferentiableError, Value, build_nodes, topological_order
+from .value import FAST_FLOAT, Value, build_nodes, not_differentiable, topological_order
 
 __all__ = ["to_dot", "to_mermaid", "trace", "Trace", "ForwardRow", "BackwardRow"]
 
@@ -282,7 +282,7 @@ def trace(expr: "Expr | str", point: Mapping[str, float]) -> Trace:
                     local = rule(FAST_FLOAT, 1.0, v.data, *vals)
                     adjoint[id(a)] = adjoint.get(id(a), 0.0) + rule(FAST_FLOAT, g, v.data, *vals)
                 except (ArithmeticError, ValueError) as exc:
-                    raise NotDifferentiableError.of(v, exc).at(env) from None
+                    raise not_differentiable(v, exc).at(env) from None
                 formula = _local_formula(node_expr, i, built, names)
                 backward.append(BackwardRow(len(backward), names[id(a)], names[id(v)],
                                             f"d{names[id(v)]}/d{names[id(a)]} = {formula}",
