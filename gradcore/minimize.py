@@ -58,6 +58,7 @@ _MAX_ITER = 10_000
 _HISTORY = 1000          # history keeps at most 2x this many entries (every k-th step, k doubling)
 _RUNOFF = 1e8            # |x| beyond this many times max(1, |x0|) counts as "running off to infinity"
 _FAR = 1e4               # ... and, where f has gone flat (degenerate Hessian), beyond this many times
+_BELOW_FAR = 1e6         # f < min(-1, f0)/eps counts only once |x| is also past this many times max(1, |x0|)
 _ARMIJO_C1 = 1e-4
 _MAX_HALVINGS = 60
 _MAX_DOUBLINGS = 60
@@ -107,6 +108,8 @@ class OptimizeResult:
     start: dict[str, float] = field(default_factory=dict)
     optima: list[LocalOptimum] = field(default_factory=list)
     runs: list["OptimizeResult"] = field(default_factory=list)
+    # Why the run ended, in more detail than status ("below", "runoff", "asymptote", "tol", ...).
+    reason: str = ""
     # When f is unbounded, a critical point found by Newton's method on the gradient, if any, with
     # its classification: the brief's x**2+2*x*y+cos(x+2*y) has only (0, 0), a saddle.
     critical_point: LocalOptimum | None = None
@@ -467,7 +470,8 @@ def _norm(v: Sequence[float]) -> float:
 
 def _descend(obj: _Objective, x0: list[float], method: str, lr: float, tol: float, max_iter: int,
              callback: Callable[[HistoryEntry], Any] | None) -> _Run:
-    """Minimise obj from x0. Stops at: gradient norm < tol, f < min(-1, f0)/eps, max_iter, a failure."""
+    """Minimise obj from x0. Stops at: gradient norm < tol; f < min(-1, f0)/eps with |x| past
+    _BELOW_FAR * max(1, |x0|); max_iter; a failure."""
     if method == "gd" and len(x0) == 1 and callback is None:
         return _gd_scalar(obj.vg, x0[0], lr, tol, max_iter)
     vg = obj.vg
@@ -476,6 +480,9 @@ def _descend(obj: _Objective, x0: list[float], method: str, lr: float, tol: floa
     f, g = vg(*x)  # a DomainError here is the caller's to report (f undefined at the start)
     f0, nfev, nit = f, 1, 0
     f_limit = min(-1.0, f0) / _EPS if math.isfinite(f0) else -math.inf
+    # A deep but finite minimum (x**2 - 1e16) also passes f_limit; only iterates that have gone far
+    # as well make the case for "unbounded".
+    far = _BELOW_FAR * max(1.0, _norm(x0))
     every, history = 1, []
     while True:
         gn = _norm(g)
@@ -490,7 +497,7 @@ def _descend(obj: _Objective, x0: list[float], method: str, lr: float, tol: floa
         if gn < tol:
             why, status = "tol", Status.CONVERGED
             break
-        if f < f_limit:
+        if f < f_limit and _norm(x) > far:
             why, status = "below", Status.UNBOUNDED
             break
         if nit >= max_iter:
@@ -531,6 +538,7 @@ def _gd_scalar(vg: Callable, x: float, lr: float, tol: float, max_iter: int) -> 
     if (f + g) * 0.0 != 0.0:  # inf or nan
         return _failed([x], f, abs(g), 0, 1, f0, [x0], [], None, [x])
     f_limit = min(-1.0, f0) / _EPS
+    far = _BELOW_FAR * max(1.0, abs(x0))
     history: list[tuple] = []
     append = history.append
     every, record, thin_at = 1, 0, 2 * _HISTORY
@@ -543,7 +551,7 @@ def _gd_scalar(vg: Callable, x: float, lr: float, tol: float, max_iter: int) -> 
                 history[:] = history[::2]
                 every, thin_at = 2 * every, 2 * thin_at
             record += every
-        if gn < tol or f < f_limit or nit == max_iter:
+        if gn < tol or (f < f_limit and abs(x) > far) or nit == max_iter:
             break
         xn = x - lr * g
         try:
@@ -555,7 +563,7 @@ def _gd_scalar(vg: Callable, x: float, lr: float, tol: float, max_iter: int) -> 
         x, f, g = xn, fn, gnext
     if gn < tol:
         why, status = "tol", Status.CONVERGED
-    elif f < f_limit:
+    elif f < f_limit and abs(x) > far:
         why, status = "below", Status.UNBOUNDED
     else:
         why, status = "max_iter", Status.MAX_ITER
@@ -771,7 +779,8 @@ def maximize(f: Any, start: Any = None, method: str = "bfgs", lr: float | None =
     return _drive(f, start, method, lr, tol, max_iter, starts, seed, box, callback, -1.0)
 
 
-def _check_options(method: str, lr: float | None, tol: float, max_iter: int | None, starts: int) -> None:
+def _check_options(method: str, lr: float | None, tol: float, max_iter: int | None, starts: int,
+                   seed: Any = None) -> None:
     if method not in _STEPPERS:
         raise GradcoreError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
@@ -782,11 +791,13 @@ def _check_options(method: str, lr: float | None, tol: float, max_iter: int | No
         raise GradcoreError(f"max_iter must be a whole number >= 0, got {max_iter!r}")
     if not (isinstance(starts, int) and starts >= 1):
         raise GradcoreError(f"starts must be a whole number >= 1, got {starts!r}")
+    if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+        raise GradcoreError(f"seed must be a whole number >= 0, got {seed!r}")
 
 
 def _drive(f, start, method, lr, tol, max_iter, starts, seed, box, callback, sign) -> OptimizeResult:
     method = str(method).lower()
-    _check_options(method, lr, tol, max_iter, starts)
+    _check_options(method, lr, tol, max_iter, starts, seed)
     lr = float(DEFAULT_LR[method] if lr is None else lr)
     max_iter = _MAX_ITER if max_iter is None else max_iter
     obj = _objective(f, start)
@@ -834,6 +845,8 @@ def _one(obj, inner, x0, where, method, lr, tol, max_iter, callback, sign) -> Op
     if run.status is Status.CONVERGED and cls == "degenerate":
         if _norm(run.x) > _FAR * max(1.0, _norm(run.x0)):
             run.status, run.why = Status.UNBOUNDED, "flat_far"
+        elif run.x and _runs_off(inner, run):
+            pass  # _runs_off marked the run unbounded: f only approaches its infimum at infinity
         elif run.x:
             lower = _probe(inner, run, e)
             if lower is not None:
@@ -842,17 +855,39 @@ def _one(obj, inner, x0, where, method, lr, tol, max_iter, callback, sign) -> Op
         x=np.array(run.x, dtype=float), variables=obj.variables, fun=sign * run.f, grad_norm=run.gn,
         nit=run.nit, nfev=run.nfev, status=run.status, message="", classification=cls, method=method,
         direction="minimize" if sign > 0 else "maximize", eigenvalues=w,
-        start=dict(zip(obj.variables, run.x0)), _raw_history=run.history)
+        start=dict(zip(obj.variables, run.x0)), reason=run.why, _raw_history=run.history)
     res.message = _message(res, run, where, lr, tol, max_iter, sign, descent)
-    if res.status is Status.UNBOUNDED and run.x0:
-        res.critical_point = _critical_point(obj, run.x0)
+    if res.status is Status.UNBOUNDED and run.x0 and run.why != "asymptote":
+        cp = _critical_point(obj, run.x0)
+        # A "critical point" with a singular Hessian is usually a plateau of rounding (sigmoid at 37).
+        res.critical_point = cp if cp is not None and cp.classification != "degenerate" else None
         if res.critical_point is not None:
             cp = res.critical_point
-            res.message += (f"; a critical point was found at {_fmt_point(cp.point)} (f = {_num(cp.fun)}), "
-                            f"and it is a {cp.classification}, not a {'minimum' if sign > 0 else 'maximum'}")
+            goal = "minimum" if sign > 0 else "maximum"
+            kind = (f"a local {goal}, but f goes {'lower' if sign > 0 else 'higher'} elsewhere"
+                    if cp.classification == goal else f"a {cp.classification}, not a {goal}")
+            res.message += f"; a critical point was found at {_fmt_point(cp.point)} (f = {_num(cp.fun)}): {kind}"
     if res.success:
         res.optima = [LocalOptimum(res.point, res.fun, cls, 1)]
     return res
+
+
+def _runs_off(obj: _Objective, run: _Run, steps: int = 100) -> bool:
+    """Where the gradient fell below tol but the Hessian is too flat to resolve a critical point
+    (exp(x) at x = -14.5, 1/(1 + x**2) at x = 134), keep descending with tol = 0. If f keeps
+    improving while x moves more than max(1, |x|) away, there is no minimizer: f approaches
+    its infimum only at infinity. Marks `run` unbounded (why = "asymptote") and returns True then.
+    """
+    with np.errstate(all="ignore"):
+        try:
+            more = _descend(obj, list(run.x), "bfgs", 1.0, 5e-324, steps, None)
+        except DomainError:
+            return False
+    moved = _norm([a - b for a, b in zip(more.x, run.x)])
+    if math.isfinite(more.f) and more.f < run.f and moved > max(1.0, _norm(run.x)):
+        run.status, run.why, run.bad_x, run.bad_f = Status.UNBOUNDED, "asymptote", list(more.x), more.f
+        return True
+    return False
 
 
 def _critical_point(obj: _Objective, x0: Sequence[float], steps: int = 60) -> LocalOptimum | None:
@@ -872,12 +907,15 @@ def _critical_point(obj: _Objective, x0: Sequence[float], steps: int = 60) -> Lo
             g = np.asarray(g, dtype=float)
             if not (math.isfinite(f) and np.isfinite(g).all() and np.isfinite(H).all()):
                 return None
-            if _norm(g) <= 1e-10 * max(1.0, abs(f)):
+            dx = np.linalg.lstsq(H, g, rcond=None)[0]
+            # Converged when the Newton step itself is negligible: a small gradient alone is not
+            # enough on a flat slope (exp(x) at x = -24 has gradient 4e-11 but no critical point).
+            if _norm(dx) <= 1e-9 * max(1.0, _norm(x)) and _norm(g) <= 1e-8 * max(1.0, abs(f)):
                 e = _eigh(obj, x.tolist())
                 cls = _classify(None if e is None else e[0])
                 point = {n: float(round(v, 12)) + 0.0 for n, v in zip(obj.variables, x)}
                 return LocalOptimum(point, float(f), cls, 1)
-            x = x - np.linalg.lstsq(H, g, rcond=None)[0]
+            x = x - dx
             if not np.isfinite(x).all():
                 return None
     return None
@@ -926,6 +964,11 @@ def _message(res: OptimizeResult, run: _Run, where: str, lr: float, tol: float, 
         return (f"f is unbounded {side}: it reached {_num(res.fun)} {began} (f = {_num(f0)} there), "
                 f"past the test {'f < min(-1, f0)' if sign > 0 else 'f > max(1, f0)'}/eps = "
                 f"{_num(sign * limit)}; f has no {goal}")
+    if why == "asymptote":
+        return (f"f has no {goal}: the gradient fell below tol {began}, but f is only flat there; "
+                f"descending further, f kept {moving} (to {_num(sign * run.bad_f)}) while the iterates "
+                f"ran off to {_vec(names, run.bad_x)}, so f approaches its "
+                f"{'infimum' if sign > 0 else 'supremum'} only at infinity")
     if why in ("runoff", "flat_far"):
         return (f"f has no {goal}: the iterates ran off to |x| = {_num(_norm(run.x))} while f kept "
                 f"{moving} (from {_num(f0)} to {_num(res.fun)}) {began}")
@@ -1053,6 +1096,8 @@ def headline(result: OptimizeResult) -> str:
     status = result.status
     if status is Status.CONVERGED:
         return f"{goal}: f = {_num(result.fun)} at {where}"
+    if status is Status.UNBOUNDED and result.reason == "asymptote":
+        return f"no {goal}: f only approaches its {'infimum' if goal == 'minimum' else 'supremum'} as x runs off to infinity"
     if status is Status.UNBOUNDED:
         return f"no {goal}: f is unbounded {side}"
     if status is Status.SADDLE:
