@@ -149,7 +149,7 @@ class GradientCheck:
 def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = EPS) -> GradientCheck:
     """Compare, for each variable v of `expr` at `point`:
     autograd (reverse mode through Value), sympy's exact d expr/dv evaluated at 30 digits, and the
-    central difference (f(v + eps) - f(v - eps)) / (2 eps) in float64.
+    central difference (f(v + h) - f(v - h)) / (2 h) in float64, with h = eps * max(1, |v|).
 
     Passes when |AD - sympy| <= AD_ATOL + AD_RTOL*|sympy| and |AD - FD| <= FD_ATOL + FD_RTOL*|FD|.
     A point outside the domain of f raises DomainError; so does one where a derivative rule is undefined.
@@ -207,12 +207,17 @@ def _sympy_partial(s: Any, name: str, subs: dict, sp: Any) -> float | None:
 
 
 def _central_difference(expr: Expr, env: dict[str, float], name: str, eps: float) -> float | None:
+    # The step scales with |v|: at v = 1e154 a step of 1e-6 is below v's own spacing and the
+    # difference would be 0/(2 eps). h = eps * max(1, |v|), exactly representable around v.
+    v = env[name]
+    h = eps * max(1.0, abs(v))
+    h = (v + h) - v
     try:
-        up = expr.evaluate({**env, name: env[name] + eps})
-        down = expr.evaluate({**env, name: env[name] - eps})
+        up = expr.evaluate({**env, name: v + h})
+        down = expr.evaluate({**env, name: v - h})
     except (DomainError, GradcoreError):
         return None
-    return (up - down) / (2 * eps)
+    return (up - down) / (2 * h)
 
 
 def _score(p: PartialCheck) -> float:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
 import sys
 from typing import Callable, Sequence
 
@@ -17,8 +20,15 @@ __all__ = ["main"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 _EPILOG = """examples:
+  python -m gradcore minimize "x**2+2*x+3"
+  python -m gradcore minimize "x**2+2*x+3" --method gd --lr 0.01 --tol 1e-5 --start x=5
+  python -m gradcore maximize "-(x**2)+4*x" --json
   python -m gradcore diff "x**2+2*x+3"
   python -m gradcore diff "x^2 + 2xy + cos(x+2y)" --var y
+  python -m gradcore grad "x**2 + 2*x*y + 3 + cos(x + 2*y)" --at x=1,y=2
+  python -m gradcore check "x**2 + 2*x*y + 3 + cos(x + 2*y)" --at x=1,y=2 --json
+  python -m gradcore graph "x**2 + 2*x*y + 3 + cos(x + 2*y)" --at x=1,y=2 --format mermaid
+  python -m gradcore trace "x**2 + 2*x*y + 3 + cos(x + 2*y)" --at x=1,y=2
 """
 
 
@@ -38,7 +48,7 @@ def _parse_expr(text: str):
 
 
 def parse_assignments(text: str | None, flag: str) -> dict[str, float]:
-    """'x=1,y=2' -> {'x': 1.0, 'y': 2.0}; a malformed item is a usage error naming it."""
+    """'x=1,y=2' -> {'x': 1.0, 'y': 2.0}; a malformed, repeated or non-finite item is a usage error."""
     out: dict[str, float] = {}
     if not text:
         return out
@@ -47,10 +57,14 @@ def parse_assignments(text: str | None, flag: str) -> dict[str, float]:
         name = name.strip()
         if not eq or not name:
             raise _Usage(f"{flag} expects name=value pairs separated by commas, e.g. x=1,y=2; got {item!r}")
+        if name in out:
+            raise _Usage(f"{flag}: {name} is given twice")
         try:
             out[name] = float(value)
         except ValueError:
             raise _Usage(f"{flag}: the value of {name} must be a number, got {value.strip()!r}") from None
+        if not math.isfinite(out[name]):
+            raise _Usage(f"{flag}: the value of {name} must be finite, got {value.strip()}")
     return out
 
 
@@ -89,9 +103,228 @@ def _diff_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _cmd_codegen(args: argparse.Namespace) -> int:
+    from .compile import compile
+    f = compile(_parse_expr(args.expr))
+    print(f"# f = {f.expr}")
+    for name, local in f.names.items():
+        if name != local:
+            print(f"# the variable {name} is spelled {local} in this code")
+    print(f.array_source if args.numpy else f.source, end="")
+    if args.hessian:
+        print()
+        print(f.hessian_array_source if args.numpy else f.hessian_source, end="")
+    return EXIT_OK
+
+
+def _codegen_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expr", help="the formula, e.g. \"x**2+2*x*y+cos(x+2*y)\"")
+    p.add_argument("--hessian", action="store_true", help="also print the Hessian's code")
+    p.add_argument("--numpy", action="store_true", help="print the numpy (array) path instead of the math one")
+
+
+_OPTIMIZE_EXAMPLES = """examples:
+  python -m gradcore {cmd} "{expr}"
+  python -m gradcore {cmd} "{expr}" --method gd --lr 0.01 --tol 1e-5 --start x=5 --log-every 100
+  python -m gradcore {cmd} "{multi}" --starts 10 --seed 1
+  python -m gradcore {cmd} "x**2+2*x*y+cos(x+2*y)" --json
+
+exit status: 0 when a {goal} was found; 1 when the search did not succeed (status unbounded,
+max_iter, non_finite or saddle); 2 for bad input.
+"""
+
+
+def _optimize_args(p: argparse.ArgumentParser) -> None:
+    cmd = p.prog.split()[-1]
+    p.epilog = _OPTIMIZE_EXAMPLES.format(
+        cmd=cmd, goal="minimum" if cmd == "minimize" else "maximum",
+        expr="x**2+2*x+3" if cmd == "minimize" else "-(x**2)+4*x",
+        multi="x**4 - 3*x**2 + x" if cmd == "minimize" else "-(x**4) + 3*x**2 - x")
+    p.add_argument("expr", help="the formula, e.g. \"x**2+2*x+3\"")
+    p.add_argument("--start", metavar="x=5,y=1",
+                   help="starting point (default: every variable at 1; variables not given start at 1)")
+    p.add_argument("--method", default="bfgs", choices=("bfgs", "newton", "armijo", "gd", "momentum",
+                                                         "nesterov", "adam"),
+                   help="bfgs (default, with a line search), newton (exact Hessian), armijo (steepest "
+                        "descent with a line search), or the fixed-step gd, momentum, nesterov, adam")
+    p.add_argument("--lr", type=float, help="learning rate of the fixed-step methods (gd: 0.01, adam: 0.1), "
+                                            "or the first trial step of a line search (1)")
+    p.add_argument("--tol", type=float, default=1e-6, help="stop when the gradient norm is below this (1e-6)")
+    p.add_argument("--max-iter", type=int, help="at most this many updates (10000)")
+    p.add_argument("--starts", type=int, default=1,
+                   help="run from this many starts (the start, then random points in [-5, 5]) and keep the best")
+    p.add_argument("--seed", type=int, help="seed for the random starts (default 0: reproducible)")
+    p.add_argument("--log-every", type=int, metavar="N", help="print a progress row every N iterations")
+    p.add_argument("--exact", action="store_true",
+                   help="ask sympy for an exact critical point near the answer (at most 2 s)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quiet", action="store_true", help="print only the one-line answer")
+
+
+def _cmd_minimize(args: argparse.Namespace) -> int:
+    return _optimize(args, "minimize")
+
+
+def _cmd_maximize(args: argparse.Namespace) -> int:
+    return _optimize(args, "maximize")
+
+
+def _optimize(args: argparse.Namespace, direction: str) -> int:
+    import importlib
+
+    # The module, not gradcore.minimize (which the package rebinds to the function of that name).
+    mz = importlib.import_module(".minimize", __package__)
+
+    expr = _parse_expr(args.expr)
+    start = parse_assignments(args.start, "--start")
+    check_point(expr, start, "--start")
+    for flag, value, ok in (("--lr", args.lr, lambda v: math.isfinite(v) and v > 0),
+                            ("--tol", args.tol, lambda v: math.isfinite(v) and v > 0),
+                            ("--max-iter", args.max_iter, lambda v: v >= 0),
+                            ("--starts", args.starts, lambda v: v >= 1),
+                            ("--log-every", args.log_every, lambda v: v >= 1)):
+        if value is not None and not ok(value):
+            raise _Usage(f"{flag} must be {'>= 0' if flag == '--max-iter' else 'a positive finite number'}, "
+                         f"got {value}")
+    log = sys.stderr if args.json else sys.stdout
+    callback = None
+    if args.log_every and not args.quiet:
+        every = args.log_every
+        print(mz.log_header(expr.variables), file=log)
+
+        def callback(entry) -> None:
+            if entry.nit % every == 0:
+                print(mz.log_line(entry), file=log)
+
+    run = mz.minimize if direction == "minimize" else mz.maximize
+    result = run(expr, start=start or None, method=args.method, lr=args.lr, tol=args.tol,
+                 max_iter=args.max_iter, starts=args.starts, seed=args.seed, callback=callback)
+    if callback is not None and result.history and result.history[-1].nit % args.log_every:
+        print(mz.log_line(result.history[-1]), file=log)
+    if args.json:
+        print(json.dumps(mz.report_dict(result, expr)))
+    elif args.quiet:
+        print(mz.headline(result))
+    else:
+        print(mz.report_text(result, expr))
+        if args.exact and result.status in (mz.Status.CONVERGED, mz.Status.SADDLE):
+            print(mz.exact_critical_point(expr, result.point))
+    return EXIT_OK if result.success else EXIT_FAILED
+
+
+# ---- grad, check, graph, trace (reverse-mode autograd and its teaching views) ---------------------
+
+def _formula_and_point(p: argparse.ArgumentParser, at_help: str) -> None:
+    p.add_argument("expr", help="the formula, e.g. \"x**2+2*x*y+cos(x+2*y)\"")
+    p.add_argument("--at", metavar="x=1,y=2", help=at_help)
+
+
+def _full_point(expr, text: str | None, flag: str = "--at") -> dict[str, float]:
+    """The point given by --at, which must name every variable of the expression."""
+    point = parse_assignments(text, flag)
+    check_point(expr, point, flag)
+    missing = [v for v in expr.variables if v not in point]
+    if missing:
+        raise _Usage(f"{flag}: no value for {', '.join(missing)} (the expression uses "
+                     f"{', '.join(expr.variables)}; e.g. {flag} {','.join(f'{v}=1' for v in expr.variables)})")
+    return {v: point[v] for v in expr.variables}
+
+
+def _grad_args(p: argparse.ArgumentParser) -> None:
+    _formula_and_point(p, "the point: a value for every variable")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _cmd_grad(args: argparse.Namespace) -> int:
+    from .check import check_gradient
+    expr = _parse_expr(args.expr)
+    report = check_gradient(expr, _full_point(expr, args.at))
+    agree = all(p.ad_ok is not False for p in report.partials)  # None: sympy could not differentiate
+    if args.json:
+        print(json.dumps({"expression": report.expression, "point": report.point, "value": report.value,
+                          "partials": {p.variable: {"symbolic": p.symbolic, "autograd": p.autograd,
+                                                    "sympy": p.exact, "agree": p.ad_ok}
+                                       for p in report.partials}, "agree": agree}))
+    else:
+        print(f"f = {report.expression}")
+        print("at " + (", ".join(f"{k}={v:g}" for k, v in report.point.items()) or "(no variables)")
+              + f": f = {report.value!r}")
+        for p in report.partials:
+            print(f"df/d{p.variable} = {p.symbolic}")
+            verdict = {True: "agree", False: "DISAGREE", None: "(sympy could not differentiate this)"}[p.ad_ok]
+            print(f"  autograd {p.autograd!r}   sympy {p.exact!r}   {verdict}")
+        print(("autograd and sympy agree" if agree else "autograd and sympy DISAGREE")
+              + f" (largest difference {report.max_ad_error:.1e})")
+    return EXIT_OK if agree else EXIT_FAILED
+
+
+def _check_args(p: argparse.ArgumentParser) -> None:
+    _formula_and_point(p, "the point: a value for every variable")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_gradient
+    expr = _parse_expr(args.expr)
+    report = check_gradient(expr, _full_point(expr, args.at))
+    print(json.dumps(report.to_dict()) if args.json else report)
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _graph_args(p: argparse.ArgumentParser) -> None:
+    _formula_and_point(p, "evaluate and backpropagate at this point, so nodes show data and grad")
+    p.add_argument("--format", choices=("dot", "mermaid"), default="dot",
+                   help="Graphviz DOT (default; render with: dot -Tsvg) or Mermaid (renders on GitHub)")
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from .value import build
+    from .viz import to_dot, to_mermaid
+    expr = _parse_expr(args.expr)
+    graph = expr
+    if args.at is not None:
+        graph, _ = build(expr, _full_point(expr, args.at), labels=True)
+        if graph.requires_grad:
+            graph.backward()
+    print(to_dot(graph) if args.format == "dot" else to_mermaid(graph), end="")
+    return EXIT_OK
+
+
+def _trace_args(p: argparse.ArgumentParser) -> None:
+    _formula_and_point(p, "the point: a value for every variable")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from .viz import trace
+    expr = _parse_expr(args.expr)
+    table = trace(expr, _full_point(expr, args.at))
+    print(json.dumps(table.to_dict()) if args.json else table)
+    return EXIT_OK
+
+
 # name -> (help, add_arguments, run). Each run returns the exit status.
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "diff": ("exact symbolic partial derivatives", _diff_args, _cmd_diff),
+    "grad": ("partials at a point by autograd and by sympy, and whether they agree", _grad_args, _cmd_grad),
+    "check": ("autograd vs sympy vs finite differences, with tolerances", _check_args, _cmd_check),
+    "graph": ("the computation graph as Graphviz DOT or Mermaid", _graph_args, _cmd_graph),
+    "trace": ("the forward and backward passes of reverse mode, step by step", _trace_args, _cmd_trace),
+    "codegen": ("print the generated forward and adjoint Python code", _codegen_args, _cmd_codegen),
+    "minimize": ("find a minimum by gradient descent, with an honest status", _optimize_args, _cmd_minimize),
+    "maximize": ("find a maximum by gradient ascent, with an honest status", _optimize_args, _cmd_maximize),
+}
+
+
+_WORKED = "x**2 + 2*x*y + 3 + cos(x + 2*y)"
+# Examples shown by `gradcore COMMAND --help` (minimize and maximize write their own).
+_EXAMPLES = {
+    "diff": ['diff "x**2+2*x+3"', 'diff "x^2 + 2xy + cos(x+2y)" --var y', 'diff "sigmoid(x)" --json'],
+    "grad": [f'grad "{_WORKED}" --at x=1,y=2', 'grad "-x**2" --at x=3 --json'],
+    "check": [f'check "{_WORKED}" --at x=1,y=2', 'check "sqrt(x)*log(x)" --at x=2 --json'],
+    "graph": [f'graph "{_WORKED}" --at x=1,y=2', 'graph "sin(x)*x" --format mermaid'],
+    "trace": [f'trace "{_WORKED}" --at x=1,y=2', 'trace "(x+x)*(x+x)" --at x=3'],
+    "codegen": ['codegen "x**2+2*x*y+cos(x+2*y)"', 'codegen "exp(-x**2)" --hessian', 'codegen "log(x)" --numpy'],
 }
 
 
@@ -102,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (help_, add_arguments, _) in _COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        if name in _EXAMPLES:
+            p.epilog = "examples:\n" + "".join(f"  python -m gradcore {e}\n" for e in _EXAMPLES[name])
+        # A formula may begin with a minus ("-(x**2)+4*x"), which argparse would take for an option.
+        # Every option is spelled --long (or -h), so anything else starting with '-' is the formula.
+        p._negative_number_matcher = re.compile(r"^-(?!-)")
         add_arguments(p)
     return parser
 
@@ -127,3 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gradcore: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (gradcore ... | head): stop quietly, as a Unix tool killed by SIGPIPE
+        # would, and point stdout at /dev/null so the interpreter's final flush cannot complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

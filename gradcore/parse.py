@@ -128,7 +128,7 @@ def parse(text: str) -> Expr:
         raise TypeError(f"parse expects a str, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ParseError(f"the formula is {len(text):,} characters long; the limit is {MAX_LENGTH:,}",
-                         text[:80], 80)
+                         text, MAX_LENGTH)
     if not text.strip():
         raise ParseError("the formula is empty", text, 0)
     return _Parser.split_run_together_names(_Parser(text).run())

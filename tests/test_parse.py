@@ -142,7 +142,9 @@ def test_long_text_is_shown_around_the_fault_only() -> None:
 # ---- limits and hostile input --------------------------------------------------------------
 
 def test_limits() -> None:
-    assert "limit is 10,000" in error("x+" * (MAX_LENGTH // 2) + "x").reason
+    long = error("x+" * (MAX_LENGTH // 2) + "x")
+    assert "limit is 10,000" in long.reason and long.position == MAX_LENGTH
+    assert len(str(long)) < 300  # the excerpt shows a window, not the whole text
     deep = "(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1)
     assert "nest too deeply" in error(deep).reason
     assert gc.parse("(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH) is gc.parse("x")
