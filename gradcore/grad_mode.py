@@ -24,17 +24,31 @@ def is_grad_enabled() -> bool:
 
 
 class _Mode:
-    """Set recording to `enabled` inside a `with` block or a decorated function, then restore it."""
+    """Set recording to `enabled` inside a `with` block or a decorated function, then restore it.
+
+    Usable as `with no_grad():`, `@no_grad()` and `@no_grad`. The previous states are kept on a
+    stack, so one object may be entered again while it is already active.
+    """
 
     enabled = True
 
+    def __new__(cls, fn: Any = None):
+        if fn is not None:  # @no_grad without parentheses
+            if not callable(fn):
+                raise TypeError(f"{cls.__name__}() takes no arguments (or decorates a function)")
+            return cls()(fn)
+        return super().__new__(cls)
+
+    def __init__(self, fn: Any = None) -> None:
+        self._previous: list[bool] = []
+
     def __enter__(self) -> "_Mode":
-        self._previous = _State.enabled
+        self._previous.append(_State.enabled)
         _State.enabled = self.enabled
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _State.enabled = self._previous
+        _State.enabled = self._previous.pop()
 
     def __call__(self, fn: T) -> T:
         @functools.wraps(fn)

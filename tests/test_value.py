@@ -471,3 +471,26 @@ def test_repr_and_conversions():
     assert repr(v) == "Value(data=2.5, grad=0.0, label='w')"
     assert float(v) == 2.5 and v.item() == 2.5
     assert repr(Value(1)) == "Value(data=1.0, grad=0.0)"
+
+
+def test_no_grad_nests_and_decorates_with_or_without_parentheses():
+    from gradcore.grad_mode import is_grad_enabled
+    mode = gc_.no_grad()
+    with mode:
+        with mode:  # the same object entered twice restores each level correctly
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+    @gc_.no_grad
+    def bare(v):
+        return v * v
+
+    @gc_.no_grad()
+    def called(v):
+        return v * v
+
+    for fn in (bare, called):
+        out = fn(Value(3.0))
+        assert out.data == 9.0 and not out.requires_grad
+    assert is_grad_enabled()
