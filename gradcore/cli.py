@@ -178,14 +178,14 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
     expr = _parse_expr(args.expr)
     start = parse_assignments(args.start, "--start")
     check_point(expr, start, "--start")
-    for flag, value, ok in (("--lr", args.lr, lambda v: math.isfinite(v) and v > 0),
-                            ("--tol", args.tol, lambda v: math.isfinite(v) and v > 0),
-                            ("--max-iter", args.max_iter, lambda v: v >= 0),
-                            ("--starts", args.starts, lambda v: v >= 1),
-                            ("--log-every", args.log_every, lambda v: v >= 1)):
+    positive = "a positive finite number"
+    for flag, value, ok, want in (("--lr", args.lr, lambda v: math.isfinite(v) and v > 0, positive),
+                                  ("--tol", args.tol, lambda v: math.isfinite(v) and v > 0, positive),
+                                  ("--max-iter", args.max_iter, lambda v: v >= 0, ">= 0"),
+                                  ("--starts", args.starts, lambda v: v >= 1, ">= 1"),
+                                  ("--log-every", args.log_every, lambda v: v >= 1, ">= 1")):
         if value is not None and not ok(value):
-            raise _Usage(f"{flag} must be {'>= 0' if flag == '--max-iter' else 'a positive finite number'}, "
-                         f"got {value}")
+            raise _Usage(f"{flag} must be {want}, got {value}")
     log = sys.stderr if args.json else sys.stdout
     callback = None
     if args.log_every and not args.quiet:
