@@ -3,21 +3,45 @@
 This module only re-exports the public names; see README.md for the map of modules.
 """
 
-from .errors import DomainError, GradcoreError, NumericOverflowError, ParseError
+import importlib
+from typing import Any
+
+from .errors import DomainError, GradcoreError, NotDifferentiableError, NumericOverflowError, ParseError
 from .expr import Expr, const, var
 from .parse import parse
-from .compile import CompiledExpr, compile
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
-from .errors import NotDifferentiableError
-from .value import Value, grad
-from .calculus import gradient, hessian
-from .check import GradientCheck, check_gradient
-from .viz import to_dot, to_mermaid, trace
+# compile, minimize and tensor are both modules and functions: importing the modules here, before
+# binding the functions, keeps gradcore.compile / .minimize / .tensor the functions for good.
+from .compile import CompiledExpr, compile
 from .minimize import OptimizeResult, maximize, minimize
 from .tensor import (Tensor, cat, concatenate, float32, float64, from_numpy, int64, make_dot,
                      manual_seed, matmul, ones, ones_like, rand, randn, stack, tensor, zeros,
                      zeros_like)
-from . import datasets, nn, optim
+
+# Loaded on first use (PEP 562), so `python -m gradcore minimize ...` does not pay for the teaching
+# views, the scalar engine or the tutorials' modules: name -> (module, attribute or None).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Value": ("value", "Value"), "grad": ("value", "grad"),
+    "gradient": ("calculus", "gradient"), "hessian": ("calculus", "hessian"),
+    "check_gradient": ("check", "check_gradient"), "GradientCheck": ("check", "GradientCheck"),
+    "to_dot": ("viz", "to_dot"), "to_mermaid": ("viz", "to_mermaid"), "trace": ("viz", "trace"),
+    "datasets": ("datasets", None), "nn": ("nn", None), "optim": ("optim", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gradcore' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    loaded = importlib.import_module(f".{module}", __name__)
+    value = loaded if attribute is None else getattr(loaded, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

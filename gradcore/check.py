@@ -98,16 +98,16 @@ class GradientCheck:
         return {
             "expression": self.expression,
             "point": dict(self.point),
-            "value": _json(self.value),
+            "value": finite_or_none(self.value),
             "eps": self.eps,
             "tolerances": dict(self.tolerances),
             "partials": {p.variable: {
-                "symbolic": p.symbolic, "autograd": _json(p.autograd), "sympy": _json(p.exact),
-                "finite_difference": _json(p.finite_difference),
-                "ad_error": _json(p.ad_error), "fd_error": _json(p.fd_error), "passed": p.passed}
+                "symbolic": p.symbolic, "autograd": finite_or_none(p.autograd), "sympy": finite_or_none(p.exact),
+                "finite_difference": finite_or_none(p.finite_difference),
+                "ad_error": finite_or_none(p.ad_error), "fd_error": finite_or_none(p.fd_error), "passed": p.passed}
                 for p in self.partials},
-            "max_ad_error": _json(self.max_ad_error),
-            "max_fd_error": _json(self.max_fd_error),
+            "max_ad_error": finite_or_none(self.max_ad_error),
+            "max_fd_error": finite_or_none(self.max_fd_error),
             "worst": worst.variable if worst else None,
             "passed": self.passed,
         }
@@ -238,5 +238,6 @@ def _num(v: float) -> str:
     return f"{v:.12g}"
 
 
-def _json(v: float | None) -> float | None:
+def finite_or_none(v: float | None) -> float | None:
+    """v for JSON: NaN and infinities become None (null), since JSON has no spelling for them."""
     return v if v is not None and math.isfinite(v) else None

@@ -236,14 +236,14 @@ def _grad_args(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_grad(args: argparse.Namespace) -> int:
-    from .check import check_gradient
+    from .check import check_gradient, finite_or_none
     expr = _parse_expr(args.expr)
     report = check_gradient(expr, _full_point(expr, args.at))
     agree = all(p.ad_ok is not False for p in report.partials)  # None: sympy could not differentiate
     if args.json:
         print(json.dumps({"expression": report.expression, "point": report.point, "value": report.value,
-                          "partials": {p.variable: {"symbolic": p.symbolic, "autograd": p.autograd,
-                                                    "sympy": p.exact, "agree": p.ad_ok}
+                          "partials": {p.variable: {"symbolic": p.symbolic, "autograd": finite_or_none(p.autograd),
+                                                    "sympy": finite_or_none(p.exact), "agree": p.ad_ok}
                                        for p in report.partials}, "agree": agree}))
     else:
         print(f"f = {report.expression}")

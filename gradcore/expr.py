@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from . import ops
-from .errors import DomainError, GradcoreError, NumericOverflowError
+from .errors import DomainError, GradcoreError
 from .ops import PRIMITIVES, Primitive
 
 __all__ = ["Expr", "var", "const", "call", "F", "postorder", "as_expr", "point_values"]
@@ -310,7 +310,19 @@ def _negated(e: Expr) -> Expr | None:
     return out
 
 
+def _unneg(e: Expr) -> Expr:
+    """e with any run of leading minus signs reduced to at most one, in a loop: - - - x -> -x.
+
+    The builders below then never recurse once per sign (a parsed '------x' can hold 999 of them).
+    """
+    flip = False
+    while e.op == "neg":
+        e, flip = e.args[0], not flip
+    return raw("neg", e) if flip else e
+
+
 def _add(a: Expr, b: Expr) -> Expr:
+    a, b = _unneg(a), _unneg(b)
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None:
         return _fold("add", ca, cb) or raw("add", a, b)
@@ -328,6 +340,7 @@ def _add(a: Expr, b: Expr) -> Expr:
 
 
 def _sub(a: Expr, b: Expr) -> Expr:
+    a, b = _unneg(a), _unneg(b)
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None:
         return _fold("sub", ca, cb) or raw("sub", a, b)
@@ -344,6 +357,7 @@ def _sub(a: Expr, b: Expr) -> Expr:
 
 
 def _mul(a: Expr, b: Expr) -> Expr:
+    a, b = _unneg(a), _unneg(b)
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None:
         return _fold("mul", ca, cb) or raw("mul", a, b)
@@ -364,6 +378,7 @@ def _mul(a: Expr, b: Expr) -> Expr:
 
 
 def _div(a: Expr, b: Expr) -> Expr:
+    a, b = _unneg(a), _unneg(b)
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None and cb != 0.0:
         return _fold("div", ca, cb) or raw("div", a, b)
@@ -390,6 +405,7 @@ def _pow(a: Expr, b: Expr) -> Expr:
 
 
 def _neg(a: Expr) -> Expr:
+    a = _unneg(a)
     if a.op == "neg":
         return a.args[0]
     if a.op == "mul" and _c(a.args[0]) is not None:  # -(2*y) -> -2*y

@@ -1176,7 +1176,7 @@ def exact_critical_point(expr: Expr, point: Mapping[str, float], timeout: float 
         syms = [symbols.get(v, sp.Symbol(v, real=True)) for v in expr.variables]
         partials = [sp.diff(s, sym) for sym in syms]
         for tol in (1e-12, 1e-9, 1e-6, 1e-4):
-            guess = {sym: sp.nsimplify(point[v], [sp.pi, sp.E], tolerance=tol)
+            guess = {sym: sp.nsimplify(float(point[v]), [sp.pi, sp.E], tolerance=tol)
                      for sym, v in zip(syms, expr.variables)}
             if all(sp.simplify(d.subs(guess)) == 0 for d in partials):
                 value = sp.simplify(s.subs(guess))

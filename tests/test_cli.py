@@ -74,3 +74,11 @@ def test_a_closed_pipe_ends_quietly() -> None:
 def test_no_arguments_prints_help_and_exits_2() -> None:
     out = run()
     assert out.returncode == 2 and "usage: gradcore" in out.stdout
+
+
+def test_the_minimize_path_loads_neither_sympy_nor_the_teaching_modules() -> None:
+    code = ("import sys, gradcore.cli as c; c.main(['minimize', 'x**2+2*x+3', '--quiet']); "
+            "print(sorted(m for m in sys.modules if m in ('sympy', 'matplotlib') or m in "
+            "('gradcore.value', 'gradcore.viz', 'gradcore.check', 'gradcore.nn', 'gradcore.optim')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines()[-1] == "[]"

@@ -277,3 +277,10 @@ def test_deep_trees_need_no_recursion() -> None:
     s = sum((gc.var(f"v{i}") for i in range(5000)), gc.const(0))
     assert len(s.variables) == 5000
     assert s.to_sympy().func is sp.Add
+
+
+def test_long_runs_of_signs_build_without_recursion() -> None:
+    even, odd = gc.parse("-" * 998 + "x"), gc.parse("-" * 997 + "x")
+    assert str(2 * even) == "2*x" and str(y + even) == "y + x" and str(y / even) == "y/x"
+    assert str(2 * odd) == "-2*x" and str(y - odd) == "y + x" and str(odd * y) == "-x*y"
+    assert even.diff("x") is gc.const(1) and odd.diff("x") is gc.const(-1)
