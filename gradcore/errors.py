@@ -82,10 +82,6 @@ class DomainError(GradcoreError, ArithmeticError):
 class NumericOverflowError(DomainError, OverflowError):
     """A result too large for float64, e.g. exp(1000): reported, never a silent inf."""
 
-    def __init__(self, function: str, operands: tuple, detail: str = "", point: dict | None = None,
-                 symbol: str | None = None) -> None:
-        super().__init__(function, operands, detail, point, symbol)
-
     _verb = "overflows float64"
 
 

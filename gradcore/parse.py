@@ -5,7 +5,6 @@ User text is data: nothing here evaluates, compiles or hands it to sympy. Every 
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
@@ -273,6 +272,8 @@ class _Parser:
             return f"{name!r} is written as an operator: use {sym!r}" if sym else f"{name!r} is written as '-x'"
         if name in ops.CONSTANTS:
             return f"{name!r} is a constant, not a function; for a product write {name}*(...)"
+        import difflib  # only on this error path: it is not needed to parse a good formula
+
         known = sorted(set(ops.FUNCTIONS) | set(ops.ALIASES))
         close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
         if close:

@@ -595,6 +595,7 @@ def _unmark(order: list[Value]) -> None:
 
 
 def not_differentiable(node: Value, exc: BaseException) -> NotDifferentiableError:
+    """The error for `node`'s derivative rule failing at its operands (d sqrt at 0), naming the primitive."""
     prim = node._op.prim
     operands = tuple(a.data if isinstance(a, Value) else a for a in _operands(node))
     return NotDifferentiableError(prim.name, operands, f"its derivative rule fails there ({exc})",
