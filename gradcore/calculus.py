@@ -82,12 +82,10 @@ def _expr_hessian(expr: Any, point: Mapping[str, float]) -> np.ndarray:
 def _as_expr(f: Any) -> Any:
     """An Expr for an Expr or formula text; None for a callable; an error for anything else."""
     from .expr import Expr
+    from .parse import as_formula
 
-    if isinstance(f, Expr):
-        return f
-    if isinstance(f, str):
-        from .parse import parse
-        return parse(f)
+    if isinstance(f, (Expr, str)):
+        return as_formula(f)
     if callable(f):
         return None
     raise TypeError(f"expected an Expr, formula text or a function of Values, got {type(f).__name__}")

@@ -156,11 +156,9 @@ def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = 
     """
     import sympy as sp
 
-    if isinstance(expr, str):
-        from .parse import parse
-        expr = parse(expr)
-    if not isinstance(expr, Expr):
-        raise TypeError(f"check_gradient needs an Expr or formula text, got {type(expr).__name__}")
+    from .parse import as_formula
+
+    expr = as_formula(expr, "check_gradient")
     env = point_values(expr, point)
     root, inputs = build(expr, env)
     if root.requires_grad:

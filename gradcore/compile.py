@@ -884,12 +884,9 @@ def compile(expr: "Expr | str") -> CompiledExpr:
     gives each node v the sum over its users u of the table rule "d u / d v * adjoint of u".
     The same expression compiles once (a cache of the last 256, keyed by the hash-consed node).
     """
-    if isinstance(expr, str):
-        from .parse import parse
-        expr = parse(expr)
-    if not isinstance(expr, Expr):
-        raise TypeError(f"compile expects an Expr or formula text, not {type(expr).__name__}")
-    return _compiled(expr)
+    from .parse import as_formula
+
+    return _compiled(as_formula(expr, "compile"))
 
 
 compile.cache_info = _compiled.cache_info  # type: ignore[attr-defined]

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from . import ops
 from .errors import DomainError, GradcoreError
 from .ops import PRIMITIVES, Primitive
 
-__all__ = ["Expr", "var", "const", "call", "F", "postorder", "as_expr", "point_values"]
+__all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_expr", "point_values"]
 
 # The intern table: building the same subexpression twice returns the same node. Values are weak,
 # so a node lives only while someone holds it; keys hold the children, which a parent keeps anyway.
@@ -101,16 +101,9 @@ class Expr:
         NumericOverflowError for results beyond float64, and GradcoreError for a missing variable.
         """
         env = point_values(self, point, values)
-        memo: dict[Expr, float] = {}
         try:
-            for node in self.nodes():
-                op = node.op
-                if op == "const":
-                    memo[node] = node.value
-                elif op == "var":
-                    memo[node] = env[node.name]
-                else:
-                    memo[node] = ops.scalar_call(PRIMITIVES[op], *[memo[a] for a in node.args])
+            memo = interpret(self, lambda n: n.value if n.op == "const" else env[n.name],
+                             lambda n, args: ops.scalar_call(PRIMITIVES[n.op], *args))
         except DomainError as exc:
             raise exc.at(env) from None
         return memo[self]
@@ -179,13 +172,7 @@ class Expr:
 
     def simplify(self) -> "Expr":
         """Rebuild the tree with the light rules the arithmetic operators apply."""
-        built: dict[Expr, Expr] = {}
-        for node in self.nodes():
-            if node.op in ("const", "var"):
-                built[node] = node
-            else:
-                built[node] = call(node.op, *[built[a] for a in node.args])
-        return built[self]
+        return interpret(self, lambda n: n, lambda n, args: call(n.op, *args))[self]
 
     # ---- printing --------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -436,6 +423,16 @@ F = ops.namespace(lambda p: lambda *a: call(p.name, *a))
 
 # ---------------------------------------------------------------------------------------------
 # Walks
+
+
+def interpret(root: Expr, leaf: Callable[[Expr], Any], apply: Callable[[Expr, list], Any]) -> dict[Expr, Any]:
+    """Give every node under `root` a meaning, children first: leaf(node) for constants and
+    variables, apply(node, meanings of its children) for the rest. Evaluation, simplification and
+    building a Value graph are each this walk with a different `apply`."""
+    out: dict[Expr, Any] = {}
+    for node in root.nodes():
+        out[node] = apply(node, [out[a] for a in node.args]) if node.args else leaf(node)
+    return out
 
 
 def postorder(root: Expr) -> list[Expr]:

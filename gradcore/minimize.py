@@ -234,11 +234,9 @@ def _from_function(fn: Callable, names: tuple[str, ...]) -> _Objective:
 
 
 def _objective(f: Any, start: Any) -> _Objective:
-    if isinstance(f, str):
-        from .parse import parse
-        return _from_expr(parse(f))
-    if isinstance(f, Expr):
-        return _from_expr(f)
+    if isinstance(f, (str, Expr)):
+        from .parse import as_formula
+        return _from_expr(as_formula(f))
     if callable(f):
         if start is None:
             raise GradcoreError("a Python function needs start= (a sequence or a dict) to know how many "

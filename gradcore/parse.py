@@ -13,7 +13,7 @@ from . import ops
 from .errors import DomainError, NumericOverflowError, ParseError
 from .expr import Expr, const, raw
 
-__all__ = ["parse", "MAX_LENGTH", "MAX_DEPTH", "MAX_OPERATORS"]
+__all__ = ["parse", "as_formula", "MAX_LENGTH", "MAX_DEPTH", "MAX_OPERATORS"]
 
 MAX_LENGTH = 10_000     # characters of text
 MAX_DEPTH = 200         # levels of parentheses and function calls
@@ -131,6 +131,15 @@ def parse(text: str) -> Expr:
     if not text.strip():
         raise ParseError("the formula is empty", text, 0)
     return _Parser.split_run_together_names(_Parser(text).run())
+
+
+def as_formula(f: "Expr | str", what: str = "this function") -> Expr:
+    """An Expr for an Expr or formula text (parsed); a TypeError naming `what` for anything else."""
+    if isinstance(f, Expr):
+        return f
+    if isinstance(f, str):
+        return parse(f)
+    raise TypeError(f"{what} needs an Expr or formula text, got {type(f).__name__}")
 
 
 class _Parser:

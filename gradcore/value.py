@@ -703,23 +703,19 @@ def build(expr: Any, point: Mapping[str, float], labels: bool = False) -> tuple[
 
 def build_nodes(expr: Any, point: Mapping[str, float], labels: bool = False) -> tuple[dict, dict[str, Value]]:
     """Like build, but return {Expr node: Value or float} for every node of `expr`, and the inputs."""
-    from .expr import point_values
+    from .expr import interpret, point_values
 
     env = point_values(expr, point)
     inputs = {name: Value(env[name], label=name) for name in expr.variables}
-    built: dict[Any, Any] = {}
+
+    def node_value(node: Any, args: list) -> Any:
+        v = apply(PRIMITIVES[node.op], *args)
+        if labels and isinstance(v, Value):
+            v.label = str(node)
+        return v
+
     try:
-        for node in expr.nodes():
-            op = node.op
-            if op == "const":
-                built[node] = node.value
-            elif op == "var":
-                built[node] = inputs[node.name]
-            else:
-                v = apply(PRIMITIVES[op], *[built[a] for a in node.args])
-                if labels and isinstance(v, Value):
-                    v.label = str(node)
-                built[node] = v
+        built = interpret(expr, lambda n: n.value if n.op == "const" else inputs[n.name], node_value)
     except DomainError as exc:
         raise exc.at(env) from None
     return built, inputs

@@ -238,11 +238,9 @@ def trace(expr: "Expr | str", point: Mapping[str, float]) -> Trace:
     local derivative dn/du, and u's adjoint grows by local * adjoint(n). The recorded adjoints are the
     ones backward() computes, bit for bit.
     """
-    if isinstance(expr, str):
-        from .parse import parse
-        expr = parse(expr)
-    if not isinstance(expr, Expr):
-        raise TypeError(f"trace needs an Expr or formula text, got {type(expr).__name__}")
+    from .parse import as_formula
+
+    expr = as_formula(expr, "trace")
     built, inputs = build_nodes(expr, point, labels=True)
     env = {n: v.data for n, v in inputs.items()}
 

@@ -374,7 +374,7 @@ def test_compiling_the_same_expression_again_is_a_cache_hit() -> None:
 
 
 def test_compile_refuses_other_objects() -> None:
-    with pytest.raises(TypeError, match="compile expects an Expr or formula text"):
+    with pytest.raises(TypeError, match="compile needs an Expr or formula text, got int"):
         gc.compile(42)
     with pytest.raises(gc.ParseError):
         gc.compile("x +")
