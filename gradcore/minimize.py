@@ -276,20 +276,13 @@ def _gd(vg: Callable, lr: float, n: int, hess: Callable) -> Callable:
 
 
 def _momentum(vg: Callable, lr: float, n: int, hess: Callable, nesterov: bool = False) -> Callable:
-    # torch.optim.SGD's form: v <- beta*v + g; x <- x - lr*v (Nesterov: x <- x - lr*(g + beta*v)).
-    v = [0.0] * n
-    beta = _MOMENTUM
+    # torch.optim.SGD's rule, v <- beta*v + g; x <- x - lr*v (Nesterov: x - lr*(g + beta*v)),
+    # taken from gradcore.optim so that it is written once.
+    from .optim import sgd_update
 
-    def step(x, f, g):
-        nonlocal v
-        v = [beta * vi + gi for vi, gi in zip(v, g)]
-        if nesterov:
-            x = [xi - lr * (gi + beta * vi) for xi, gi, vi in zip(x, g, v)]
-        else:
-            x = [xi - lr * vi for xi, vi in zip(x, v)]
-        f, g = vg(*x)
-        return x, f, g, 1
-    return step
+    group = dict(lr=lr, momentum=_MOMENTUM, dampening=0.0, weight_decay=0.0, nesterov=nesterov,
+                 maximize=False)
+    return _optimizer_step(vg, sgd_update, group)
 
 
 def _nesterov(vg: Callable, lr: float, n: int, hess: Callable) -> Callable:
@@ -297,19 +290,21 @@ def _nesterov(vg: Callable, lr: float, n: int, hess: Callable) -> Callable:
 
 
 def _adam(vg: Callable, lr: float, n: int, hess: Callable) -> Callable:
-    # m <- b1*m + (1-b1)*g; v <- b2*v + (1-b2)*g^2; x <- x - lr * m_hat / (sqrt(v_hat) + eps),
-    # with the bias corrections m_hat = m/(1-b1^t), v_hat = v/(1-b2^t).
-    b1, b2 = _ADAM_BETAS
-    m, v = [0.0] * n, [0.0] * n
-    t = 0
+    # torch.optim.Adam's rule with bias corrections, taken from gradcore.optim.
+    from .optim import adam_update
+
+    group = dict(lr=lr, betas=_ADAM_BETAS, eps=_ADAM_EPS, weight_decay=0.0, amsgrad=False, maximize=False)
+    return _optimizer_step(vg, adam_update, group)
+
+
+def _optimizer_step(vg: Callable, update: Callable, group: dict) -> Callable:
+    """A minimize step that applies one of gradcore.optim's update rules to x as a float64 array."""
+    state: dict = {}
 
     def step(x, f, g):
-        nonlocal m, v, t
-        t += 1
-        m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g)]
-        v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g)]
-        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
-        x = [xi - lr * (mi / c1) / (math.sqrt(vi / c2) + _ADAM_EPS) for xi, mi, vi in zip(x, m, v)]
+        p = np.array(x, dtype=float)
+        update(p, np.array(g, dtype=float), state, group)
+        x = p.tolist()
         f, g = vg(*x)
         return x, f, g, 1
     return step

@@ -132,19 +132,7 @@ class SGD(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        d = -g if group["maximize"] else g
-        if group["weight_decay"]:
-            d = d + group["weight_decay"] * p
-        momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(d, dtype=p.dtype, copy=True)
-            else:
-                buf *= momentum
-                buf += (1.0 - group["dampening"]) * d if group["dampening"] else d
-            d = d + momentum * buf if group["nesterov"] else buf
-        _subtract_scaled(p, group["lr"], d)
+        sgd_update(p, g, state, group)
 
 
 class Adam(Optimizer):
@@ -172,26 +160,54 @@ class Adam(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
-        beta1, beta2 = group["betas"]
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1.0 - beta1) * (g - m)  # the lerp form PyTorch uses; equals beta1*m + (1-beta1)*g
-        v *= beta2
-        v += (1.0 - beta2) * g * g
+        adam_update(p, g, state, group)
+
+
+def sgd_update(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    """One SGD step on the array p, in place (the formula is in SGD's docstring).
+
+    `state` keeps the momentum buffer between calls; minimize() runs its momentum methods on it too.
+    """
+    d = -g if group["maximize"] else g
+    if group["weight_decay"]:
+        d = d + group["weight_decay"] * p
+    momentum = group["momentum"]
+    if momentum:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = np.array(d, dtype=p.dtype, copy=True)
+        else:
+            buf *= momentum
+            buf += (1.0 - group["dampening"]) * d if group["dampening"] else d
+        d = d + momentum * buf if group["nesterov"] else buf
+    _subtract_scaled(p, group["lr"], d)
+
+
+def adam_update(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    """One Adam step on the array p, in place (the formula is in Adam's docstring).
+
+    `state` keeps t, m and v between calls; minimize()'s adam method runs on it too.
+    """
+    beta1, beta2 = group["betas"]
+    if group["maximize"]:
+        g = -g
+    if group["weight_decay"]:
+        g = g + group["weight_decay"] * p
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = np.zeros_like(p)
+        state["exp_avg_sq"] = np.zeros_like(p)
         if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
-        step_size = group["lr"] / (1.0 - beta1 ** t)
-        denom = np.sqrt(v) / math.sqrt(1.0 - beta2 ** t) + group["eps"]
-        _subtract_scaled(p, step_size, m / denom)
+            state["max_exp_avg_sq"] = np.zeros_like(p)
+    state["step"] += 1
+    t = state["step"]
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m += (1.0 - beta1) * (g - m)  # the lerp form PyTorch uses; equals beta1*m + (1-beta1)*g
+    v *= beta2
+    v += (1.0 - beta2) * g * g
+    if group["amsgrad"]:
+        np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        v = state["max_exp_avg_sq"]
+    step_size = group["lr"] / (1.0 - beta1 ** t)
+    denom = np.sqrt(v) / math.sqrt(1.0 - beta2 ** t) + group["eps"]
+    _subtract_scaled(p, step_size, m / denom)
