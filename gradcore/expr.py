@@ -124,6 +124,8 @@ class Expr:
         Symbolic reverse mode: each node's adjoint is the sum over its parents of the table's rule
         "local partial * upstream adjoint", built as an expression.
         """
+        if not isinstance(name, (str, Expr)):
+            raise TypeError(f"diff needs a variable name or a variable, got {type(name).__name__}")
         if isinstance(name, Expr):
             if not name.is_var:
                 raise GradcoreError(f"can only differentiate with respect to a variable, not {name}")
@@ -213,6 +215,7 @@ class Expr:
     def __rpow__(self, other: Any) -> "Expr": return _pow(as_expr(other), self)
     def __neg__(self) -> "Expr": return _neg(self)
     def __pos__(self) -> "Expr": return self
+    def __abs__(self) -> "Expr": return call("abs", self)
 
     def __xor__(self, other: Any) -> "Expr":
         raise TypeError("in Python code use ** for powers; ^ means power only inside parsed text")
@@ -421,6 +424,19 @@ def call(op: str, *args: Any) -> Expr:
 F = ops.namespace(lambda p: lambda *a: call(p.name, *a))
 
 
+def _function_method(name: str):
+    def method(self: Expr) -> Expr:
+        return call(name, self)
+    method.__name__ = name
+    method.__doc__ = f"{name}(self), built with the same light simplification as the operators."
+    return method
+
+
+# x.sin(), x.exp(), x.sigmoid(), ...: one method per function row of the table, as on Value.
+for _name in ops.FUNCTIONS:
+    setattr(Expr, _name, _function_method(_name))
+
+
 # ---------------------------------------------------------------------------------------------
 # Walks
 
@@ -478,6 +494,9 @@ def point_values(e: Expr, point: Mapping[str, float] | None, values: Mapping[str
 
     Extra names are ignored; a missing variable or a non-number is a GradcoreError naming it.
     """
+    if point is not None and not isinstance(point, Mapping):
+        raise GradcoreError(f"the point must be a dict of values by name, e.g. {{'x': 1.0}}, "
+                            f"got {type(point).__name__}")
     env = dict(point or {})
     env.update(values or {})
     missing = [v for v in e.variables if v not in env]
@@ -487,6 +506,8 @@ def point_values(e: Expr, point: Mapping[str, float] | None, values: Mapping[str
     out = {}
     for k in e.variables:
         try:
+            if isinstance(env[k], (str, bytes)):  # float("1") would work, and hide a caller's slip
+                raise TypeError
             out[k] = float(env[k])
         except (TypeError, ValueError):
             raise GradcoreError(f"the value of {k} must be a number, got {env[k]!r}") from None

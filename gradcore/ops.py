@@ -185,6 +185,8 @@ def scalar_call(prim: Primitive, *args: float) -> float:
 
 def domain_error(prim: Primitive, args: tuple) -> DomainError:
     """The DomainError for `prim` applied to `args`, saying where `prim` is defined."""
+    if not all(math.isfinite(a) for a in args):  # cos(inf): the operand, not the domain, is the fault
+        return DomainError(prim.name, args, "an operand is inf or nan", symbol=prim.symbol)
     if prim.symbol:
         return DomainError(prim.name, args, f"x{prim.symbol}y needs {prim.domain}", symbol=prim.symbol)
     return DomainError(prim.name, args, f"{prim.name} is defined for {prim.domain}")

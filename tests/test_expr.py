@@ -284,3 +284,20 @@ def test_long_runs_of_signs_build_without_recursion() -> None:
     assert str(2 * even) == "2*x" and str(y + even) == "y + x" and str(y / even) == "y/x"
     assert str(2 * odd) == "-2*x" and str(y - odd) == "y + x" and str(odd * y) == "-x*y"
     assert even.diff("x") is gc.const(1) and odd.diff("x") is gc.const(-1)
+
+
+def test_function_methods_and_abs_build_expressions() -> None:
+    assert abs(x) is gc.parse("abs(x)")
+    assert x.sin().exp() is gc.parse("exp(sin(x))")
+    assert all(callable(getattr(x, name)) for name in gc.ops.FUNCTIONS)
+
+
+@pytest.mark.parametrize("call_, error, words", [
+    (lambda: gc.parse("x+1").evaluate({"x": "1"}), gc.GradcoreError, "the value of x must be a number"),
+    (lambda: gc.parse("x+y").evaluate([1, 2]), gc.GradcoreError, "the point must be a dict"),
+    (lambda: gc.parse("x").diff(1), TypeError, "diff needs a variable name"),
+    (lambda: gc.expr.raw("cos", x).evaluate(x=float("inf")), gc.DomainError, r"cos\(inf\) is undefined: an operand is inf or nan"),
+])
+def test_careless_calls_get_clear_errors(call_, error, words: str) -> None:
+    with pytest.raises(error, match=words):
+        call_()
