@@ -971,6 +971,11 @@ def _message(res: OptimizeResult, run: _Run, where: str, lr: float, tol: float, 
         if fixed and run.f > run.f0:
             text += (f"; f moved away from the {goal} ({_num(f0)} at the start, {_num(res.fun)} now): "
                      f"the learning rate {_num(lr)} is too large for this function")
+        elif fixed and run.nit > 1 and run.f >= run.f0:
+            # f is no lower after all those steps: a fixed rate that overshoots back and forth.
+            text += (f"; f is no lower than at the start ({_num(f0)}): the iterates overshoot back and "
+                     f"forth, so the learning rate {_num(lr)} is too large for this function (try a "
+                     "smaller lr, or the default method)")
         elif fixed:
             text += f"; raise max_iter or lr (now {_num(lr)}), or use the default method"
         return text

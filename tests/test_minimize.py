@@ -561,3 +561,11 @@ def test_flat_but_real_minima_still_converge(text: str, at: float) -> None:
 def test_a_bad_seed_is_a_clear_error(seed) -> None:
     with pytest.raises(gc.GradcoreError, match="seed must be a whole number >= 0"):
         gc.minimize("x**2", starts=3, seed=seed)
+
+
+def test_a_fixed_rate_that_overshoots_back_and_forth_is_called_too_large() -> None:
+    r = gc.minimize("x**2+2*x+3", method="gd", lr=1.0, max_iter=50)  # x = 1, -3, 1, -3, ...
+    assert r.status == "max_iter"
+    assert "overshoot back and forth, so the learning rate 1 is too large" in r.message
+    slow = gc.minimize("x**2+2*x+3", method="gd", lr=1e-3, max_iter=50)
+    assert "raise max_iter or lr" in slow.message
