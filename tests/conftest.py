@@ -1,10 +1,15 @@
-"""Shared pytest set-up: hypothesis profiles (CI runs the full example counts, without deadlines)."""
+"""Shared pytest set-up: hypothesis profiles.
+
+CI (CI set in the environment) draws the same examples on every run, so a landing never depends on
+luck; local runs draw fresh ones each time and keep exploring.
+"""
 
 import os
 
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "ci", deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+    "ci", deadline=None, print_blob=True, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
