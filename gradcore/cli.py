@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{message} (see: {self.prog} --help)")
 
 
-def _parse_expr(text: str):
+def _read_formula(text: str):
     from .parse import parse
     return parse(text)
 
@@ -78,7 +78,7 @@ def check_point(expr, point: dict[str, float], flag: str) -> None:
 # ---- subcommands --------------------------------------------------------------------------------
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    expr = _parse_expr(args.expr)
+    expr = _read_formula(args.expr)
     names = [args.var] if args.var else list(expr.variables)
     for name in names:
         if name not in expr.variables:
@@ -105,7 +105,7 @@ def _diff_args(p: argparse.ArgumentParser) -> None:
 
 def _cmd_codegen(args: argparse.Namespace) -> int:
     from .compile import compile
-    f = compile(_parse_expr(args.expr))
+    f = compile(_read_formula(args.expr))
     print(f"# f = {f.expr}")
     for name, local in f.names.items():
         if name != local:
@@ -175,7 +175,7 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
     # The module, not gradcore.minimize (which the package rebinds to the function of that name).
     mz = importlib.import_module(".minimize", __package__)
 
-    expr = _parse_expr(args.expr)
+    expr = _read_formula(args.expr)
     start = parse_assignments(args.start, "--start")
     check_point(expr, start, "--start")
     positive = "a positive finite number"
@@ -237,7 +237,7 @@ def _grad_args(p: argparse.ArgumentParser) -> None:
 
 def _cmd_grad(args: argparse.Namespace) -> int:
     from .check import check_gradient, finite_or_none
-    expr = _parse_expr(args.expr)
+    expr = _read_formula(args.expr)
     report = check_gradient(expr, _full_point(expr, args.at))
     agree = all(p.ad_ok is not False for p in report.partials)  # None: sympy could not differentiate
     if args.json:
@@ -265,7 +265,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .check import check_gradient
-    expr = _parse_expr(args.expr)
+    expr = _read_formula(args.expr)
     report = check_gradient(expr, _full_point(expr, args.at))
     print(json.dumps(report.to_dict()) if args.json else report)
     return EXIT_OK if report.passed else EXIT_FAILED
@@ -280,7 +280,7 @@ def _graph_args(p: argparse.ArgumentParser) -> None:
 def _cmd_graph(args: argparse.Namespace) -> int:
     from .value import build
     from .viz import to_dot, to_mermaid
-    expr = _parse_expr(args.expr)
+    expr = _read_formula(args.expr)
     graph = expr
     if args.at is not None:
         graph, _ = build(expr, _full_point(expr, args.at), labels=True)
@@ -297,7 +297,7 @@ def _trace_args(p: argparse.ArgumentParser) -> None:
 
 def _cmd_trace(args: argparse.Namespace) -> int:
     from .viz import trace
-    expr = _parse_expr(args.expr)
+    expr = _read_formula(args.expr)
     table = trace(expr, _full_point(expr, args.at))
     print(json.dumps(table.to_dict()) if args.json else table)
     return EXIT_OK
