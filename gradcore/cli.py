@@ -219,6 +219,12 @@ def _formula_and_point(p: argparse.ArgumentParser, at_help: str) -> None:
     p.add_argument("--at", metavar="x=1,y=2", help=at_help)
 
 
+def _point_and_json_args(p: argparse.ArgumentParser) -> None:
+    """The arguments of grad, check and trace: the formula, --at, --json."""
+    _formula_and_point(p, "the point: a value for every variable")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 def _full_point(expr, text: str | None, flag: str = "--at") -> dict[str, float]:
     """The point given by --at, which must name every variable of the expression."""
     point = parse_assignments(text, flag)
@@ -228,11 +234,6 @@ def _full_point(expr, text: str | None, flag: str = "--at") -> dict[str, float]:
         raise _Usage(f"{flag}: no value for {', '.join(missing)} (the expression uses "
                      f"{', '.join(expr.variables)}; e.g. {flag} {','.join(f'{v}=1' for v in expr.variables)})")
     return {v: point[v] for v in expr.variables}
-
-
-def _grad_args(p: argparse.ArgumentParser) -> None:
-    _formula_and_point(p, "the point: a value for every variable")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _cmd_grad(args: argparse.Namespace) -> int:
@@ -256,11 +257,6 @@ def _cmd_grad(args: argparse.Namespace) -> int:
         print(("autograd and sympy agree" if agree else "autograd and sympy DISAGREE")
               + f" (largest difference {report.max_ad_error:.1e})")
     return EXIT_OK if agree else EXIT_FAILED
-
-
-def _check_args(p: argparse.ArgumentParser) -> None:
-    _formula_and_point(p, "the point: a value for every variable")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -290,11 +286,6 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _trace_args(p: argparse.ArgumentParser) -> None:
-    _formula_and_point(p, "the point: a value for every variable")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-
-
 def _cmd_trace(args: argparse.Namespace) -> int:
     from .viz import trace
     expr = _read_formula(args.expr)
@@ -306,10 +297,10 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 # name -> (help, add_arguments, run). Each run returns the exit status.
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "diff": ("exact symbolic partial derivatives", _diff_args, _cmd_diff),
-    "grad": ("partials at a point by autograd and by sympy, and whether they agree", _grad_args, _cmd_grad),
-    "check": ("autograd vs sympy vs finite differences, with tolerances", _check_args, _cmd_check),
+    "grad": ("partials at a point by autograd and by sympy, and whether they agree", _point_and_json_args, _cmd_grad),
+    "check": ("autograd vs sympy vs finite differences, with tolerances", _point_and_json_args, _cmd_check),
     "graph": ("the computation graph as Graphviz DOT or Mermaid", _graph_args, _cmd_graph),
-    "trace": ("the forward and backward passes of reverse mode, step by step", _trace_args, _cmd_trace),
+    "trace": ("the forward and backward passes of reverse mode, step by step", _point_and_json_args, _cmd_trace),
     "codegen": ("print the generated forward and adjoint Python code", _codegen_args, _cmd_codegen),
     "minimize": ("find a minimum by gradient descent, with an honest status", _optimize_args, _cmd_minimize),
     "maximize": ("find a maximum by gradient ascent, with an honest status", _optimize_args, _cmd_maximize),

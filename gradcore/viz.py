@@ -95,12 +95,8 @@ def to_dot(root: "Value | Expr", rankdir: str = "LR") -> str:
     lines = ["digraph gradcore {", f"  rankdir={rankdir};",
              '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];']
     for n in nodes:
-        fields = [_dot_escape(n.label)] if n.label else []
-        if n.data is not None:
-            fields.append(f"data {_num(n.data)}")
-        if n.grad is not None:
-            fields.append(f"grad {_num(n.grad)}")
-        lines.append(f'  {n.key} [shape=record, label="{{ {" | ".join(fields) or " "} }}"];')
+        fields = " | ".join(_dot_escape(f) for f in _fields(n))
+        lines.append(f'  {n.key} [shape=record, label="{{ {fields or " "} }}"];')
         if n.op:
             lines.append(f'  {n.key}_op [shape=ellipse, label="{_dot_escape(_op_text(n.op))}"];')
             for i, (is_node, a) in enumerate(n.operands):
@@ -113,6 +109,16 @@ def to_dot(root: "Value | Expr", rankdir: str = "LR") -> str:
             lines.append(f"  {n.key}_op -> {n.key};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _fields(n: _Node) -> list[str]:
+    """What a node's box shows, in both pictures: its label, then data and grad when known."""
+    fields = [n.label] if n.label else []
+    if n.data is not None:
+        fields.append(f"data {_num(n.data)}")
+    if n.grad is not None:
+        fields.append(f"grad {_num(n.grad)}")
+    return fields
 
 
 def _dot_escape(text: str) -> str:
@@ -128,12 +134,7 @@ def to_mermaid(root: "Value | Expr") -> str:
     nodes = _graph(root)
     lines = ["flowchart LR"]
     for n in nodes:
-        fields = [n.label] if n.label else []
-        if n.data is not None:
-            fields.append(f"data {_num(n.data)}")
-        if n.grad is not None:
-            fields.append(f"grad {_num(n.grad)}")
-        lines.append(f'  {n.key}["{_mermaid_escape("<br/>".join(fields) or " ")}"]')
+        lines.append(f'  {n.key}["{_mermaid_escape("<br/>".join(_fields(n)) or " ")}"]')
         if n.op:
             lines.append(f'  {n.key}_op(("{_mermaid_escape(_op_text(n.op))}"))')
             for i, (is_node, a) in enumerate(n.operands):
