@@ -53,7 +53,7 @@ def hessian(f: Any, point: "Mapping[str, float] | Sequence[float]") -> np.ndarra
         values = [Value(_float(v, f"point[{i}]")) for i, v in enumerate(point)]
         root = _call(f, None, values)
         point = dict(enumerate(point))
-    return _hessian_at(root, values, point)
+    return hessian_at(root, values, point)
 
 
 # ---- the Expr branch: one function each, so a compiled implementation can replace them ----------
@@ -115,7 +115,9 @@ def _call(f: Callable, names: list[str] | None, values: list[Value]) -> Any:
     return out
 
 
-def _hessian_at(root: Any, values: list[Value], point: Mapping) -> np.ndarray:
+def hessian_at(root: Any, values: list[Value], point: Mapping) -> np.ndarray:
+    """H[i, j] = d2 root / d values[i] d values[j], by grad(create_graph=True) then a second sweep;
+    a DomainError names `point`. Shared by gradcore.hessian and minimize's Python-function objectives."""
     n = len(values)
     h = np.zeros((n, n))
     if not isinstance(root, Value) or not root.requires_grad:
@@ -123,7 +125,7 @@ def _hessian_at(root: Any, values: list[Value], point: Mapping) -> np.ndarray:
     try:
         first = grad(root, values, create_graph=True)
         for i, gi in enumerate(first):
-            if gi.requires_grad:
+            if isinstance(gi, Value) and gi.requires_grad:
                 h[i] = grad(gi, values)
     except DomainError as exc:
         raise exc.at({str(k): float(v) for k, v in point.items()}) from None

@@ -191,6 +191,7 @@ def _from_function(fn: Callable, names: tuple[str, ...]) -> _Objective:
     The gradient is one reverse sweep of gradcore.grad; the Hessian differentiates each gradient
     entry again (create_graph=True). numpy ufuncs work on p: np.sin(p) calls each Value's .sin().
     """
+    from .calculus import hessian_at
     from .value import Value, grad
 
     n = len(names)
@@ -218,17 +219,12 @@ def _from_function(fn: Callable, names: tuple[str, ...]) -> _Objective:
             raise exc.at(dict(zip(names, x))) from None
 
     def hess(*x: float) -> np.ndarray:
-        h = np.zeros((n, n))
+        point = dict(zip(names, x))
         try:
             out, leaves = output(x)
-            if not out.requires_grad:
-                return h
-            for i, gi in enumerate(grad(out, leaves, create_graph=True)):
-                if isinstance(gi, Value) and gi.requires_grad:
-                    h[i] = grad(gi, leaves)
         except DomainError as exc:
-            raise exc.at(dict(zip(names, x))) from None
-        return h
+            raise exc.at(point) from None
+        return hessian_at(out, leaves, point)  # reverse over reverse, as gradcore.hessian does
 
     return _Objective(names, vg, hess, None)
 
