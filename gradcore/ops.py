@@ -17,6 +17,7 @@ from .errors import DomainError, NumericOverflowError
 
 __all__ = [
     "Primitive", "PRIMITIVES", "FUNCTIONS", "ALIASES", "CONSTANTS", "BINARY", "lookup",
+    "Operator", "OPERATORS", "INFIX", "PREFIX", "OPERATOR_OF", "ATOM_PRECEDENCE",
     "namespace", "scalar_call", "domain_error", "FLOAT", "ARRAY",
 ]
 
@@ -39,7 +40,8 @@ class Primitive:
     vjps:    one rule per argument, see `Vjp`.
     sympy:   (sympy module, *args) -> the sympy counterpart; sympy is passed in so it loads lazily.
     domain:  where the function is defined, in words, for error messages and docs.
-    symbol:  infix spelling for binary operators (None for functions).
+
+    How an operator is spelled and how tightly it binds is not part of the row: see OPERATORS.
     """
 
     name: str
@@ -49,8 +51,13 @@ class Primitive:
     vjps: tuple[Vjp, ...]
     sympy: Callable[..., Any]
     domain: str = "all real x"
-    symbol: str | None = None
     doc: str = field(default="", compare=False)
+
+    @property
+    def symbol(self) -> str | None:
+        """The infix spelling of a binary operator row ("+", "**"); None for functions and neg."""
+        op = OPERATOR_OF.get(self.name)
+        return op.symbol if op is not None and op.arity == 2 else None
 
 
 def _sigmoid(x: float) -> float:
@@ -77,30 +84,29 @@ def _pow(x: float, y: float) -> float:
 
 
 def _rows() -> list[Primitive]:
-    def row(name, arity, scalar, array, vjps, sympy, domain="all real x", symbol=None, doc=""):
-        return Primitive(name, arity, scalar, array, tuple(vjps), sympy, domain, symbol, doc)
+    def row(name, arity, scalar, array, vjps, sympy, domain="all real x", doc=""):
+        return Primitive(name, arity, scalar, array, tuple(vjps), sympy, domain, doc)
 
     return [
         # Arithmetic. d(x+y) = (1, 1); d(x*y) = (y, x); d(x/y) = (1/y, -x/y**2).
         row("add", 2, operator.add, np.add,
             [lambda F, g, out, x, y: g, lambda F, g, out, x, y: g],
-            lambda sp, x, y: x + y, symbol="+", doc="x + y"),
+            lambda sp, x, y: x + y, doc="x + y"),
         row("sub", 2, operator.sub, np.subtract,
             [lambda F, g, out, x, y: g, lambda F, g, out, x, y: -g],
-            lambda sp, x, y: x - y, symbol="-", doc="x - y"),
+            lambda sp, x, y: x - y, doc="x - y"),
         row("mul", 2, operator.mul, np.multiply,
             [lambda F, g, out, x, y: y * g, lambda F, g, out, x, y: x * g],
-            lambda sp, x, y: x * y, symbol="*", doc="x * y"),
+            lambda sp, x, y: x * y, doc="x * y"),
         row("div", 2, operator.truediv, np.true_divide,
             [lambda F, g, out, x, y: 1 / y * g, lambda F, g, out, x, y: -x / y ** 2 * g],
-            lambda sp, x, y: x / y, domain="y != 0", symbol="/", doc="x / y"),
+            lambda sp, x, y: x / y, domain="y != 0", doc="x / y"),
         # d(x**y)/dx = y*x**(y-1); d(x**y)/dy = x**y * log(x), which needs x > 0 (see docs/expressions.md).
         row("pow", 2, _pow, np.power,
             [lambda F, g, out, x, y: y * F.pow(x, y - 1) * g,
              lambda F, g, out, x, y: out * F.log(x) * g],
             lambda sp, x, y: sp.Pow(x, y),
-            domain="x > 0; or x = 0 and y >= 0; or x < 0 and y an integer", symbol="**",
-            doc="x ** y (also written x ^ y)"),
+            domain="x > 0; or x = 0 and y >= 0; or x < 0 and y an integer", doc="x ** y (also written x ^ y)"),
         row("neg", 1, operator.neg, np.negative,
             [lambda F, g, out, x: -g],
             lambda sp, x: -x, doc="-x"),
@@ -143,8 +149,49 @@ def _rows() -> list[Primitive]:
 
 
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in _rows()}
-# Operators that have an infix spelling; everything else with arity 1 is written name(x).
-BINARY: dict[str, Primitive] = {p.symbol: p for p in PRIMITIVES.values() if p.symbol}
+
+
+@dataclass(frozen=True)
+class Operator:
+    """How one primitive is written as an operator, for every reader and printer of formulas.
+
+    symbol:      the canonical spelling ("**"); `aliases` are other spellings a formula may use ("^").
+    primitive:   the table row it applies.
+    arity:       2 for infix operators, 1 for prefix minus.
+    precedence:  higher binds tighter; an operand of lower precedence is printed in parentheses.
+    right:       right-associative (x**y**z is x**(y**z)); the others group from the left.
+    dunder:      Python's method name, so Expr, Value and Tensor define __add__/__radd__, ... from here.
+    """
+
+    symbol: str
+    primitive: str
+    arity: int
+    precedence: int
+    right: bool
+    dunder: str
+    aliases: tuple[str, ...] = ()
+
+
+# The one description of operator spelling and precedence: the parser, the text printer, the code
+# generator and the operator methods of Expr, Value and Tensor all read it. Unary minus binds between
+# * and **, so -x**2 is -(x**2) and -x*y is (-x)*y, as in Python and on the blackboard.
+OPERATORS: tuple[Operator, ...] = (
+    Operator("+", "add", 2, 1, False, "add"),
+    Operator("-", "sub", 2, 1, False, "sub"),
+    Operator("*", "mul", 2, 2, False, "mul"),
+    Operator("/", "div", 2, 2, False, "truediv"),
+    Operator("-", "neg", 1, 3, True, "neg"),
+    Operator("**", "pow", 2, 4, True, "pow", aliases=("^",)),
+)
+# Binding strength of a number, a name, a call or a parenthesised group: tighter than any operator.
+ATOM_PRECEDENCE = 5
+# Every infix spelling (aliases included) -> its operator; prefix spellings likewise.
+INFIX: dict[str, Operator] = {s: o for o in OPERATORS if o.arity == 2 for s in (o.symbol, *o.aliases)}
+PREFIX: dict[str, Operator] = {o.symbol: o for o in OPERATORS if o.arity == 1}
+# Primitive name -> its operator ("add" -> +); functions are absent and are written name(x).
+OPERATOR_OF: dict[str, Operator] = {o.primitive: o for o in OPERATORS}
+# Canonical infix symbol -> its row, for the binary operators.
+BINARY: dict[str, Primitive] = {o.symbol: PRIMITIVES[o.primitive] for o in OPERATORS if o.arity == 2}
 # Functions a formula may call by name (operators and neg are spelled with symbols instead).
 FUNCTIONS: dict[str, Primitive] = {
     name: p for name, p in PRIMITIVES.items() if p.symbol is None and name != "neg"

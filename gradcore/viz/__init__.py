@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .expr import Expr, raw, var
-from .ops import PRIMITIVES
-from .value import FAST_FLOAT, Value, build_nodes, not_differentiable, topological_order
+from ..expr import Expr, raw, var
+from ..ops import PRIMITIVES
+from ..value import FAST_FLOAT, Value, build_nodes, not_differentiable, topological_order
 
 __all__ = ["to_dot", "to_mermaid", "trace", "Trace", "ForwardRow", "BackwardRow"]
 
@@ -239,7 +239,7 @@ def trace(expr: "Expr | str", point: Mapping[str, float]) -> Trace:
     local derivative dn/du, and u's adjoint grows by local * adjoint(n). The recorded adjoints are the
     ones backward() computes, bit for bit.
     """
-    from .parse import as_formula
+    from ..parse import as_formula
 
     expr = as_formula(expr, "trace")
     built, inputs = build_nodes(expr, point, labels=True)
@@ -303,7 +303,7 @@ def _in_names(node: Expr, built: dict, names: dict[int, str]) -> Expr:
 
 def _local_formula(node: Expr, i: int, built: dict, names: dict[int, str]) -> Expr:
     """The table's rule for operand i of `node`, with g = 1, as a formula in the trace's names."""
-    from .expr import F, ONE
+    from ..expr import F, ONE
 
     args = [_named(a, built, names) for a in node.args]
     out = var(names[id(built[node])])
