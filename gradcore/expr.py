@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from . import ops
 from .errors import DomainError, GradcoreError
 from .ops import PRIMITIVES, Primitive
 
-__all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_expr", "point_values"]
+__all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_expr", "point_values", "identity"]
 
 # The intern table: building the same subexpression twice returns the same node. Values are weak,
 # so a node lives only while someone holds it; keys hold the children, which a parent keeps anyway.
@@ -311,15 +311,63 @@ def _unneg(e: Expr) -> Expr:
     return raw("neg", e) if flip else e
 
 
+def identity(op: str, consts: Sequence[float | None]) -> tuple[str, float] | None:
+    """The light identities every builder of formulas applies (Expr's operators and the code generator).
+
+    `consts` holds each argument's value when it is a plain number, else None. The answer is
+    ("arg", k): the result is argument k; ("neg", k): it is minus argument k; ("const", v): it is the
+    number v; or None when no identity applies:
+        x + 0 = 0 + x = x,  x - 0 = x,  0 - x = -x,
+        1*x = x*1 = x,  0*x = x*0 = 0,  (-1)*x = x*(-1) = -x,
+        x/1 = x,  x/(-1) = -x,  0/x = 0 (x not 0),
+        x**1 = x,  x**0 = 1,  1**x = 1,  -(-x) = x (the caller sees the double minus).
+    """
+    if op == "add":
+        return ("arg", 1) if consts[0] == 0.0 else ("arg", 0) if consts[1] == 0.0 else None
+    if op == "sub":
+        return ("arg", 0) if consts[1] == 0.0 else ("neg", 1) if consts[0] == 0.0 else None
+    if op == "mul":
+        for k in (0, 1):
+            c = consts[k]
+            if c == 0.0:
+                return ("const", 0.0)
+            if c == 1.0:
+                return ("arg", 1 - k)
+            if c == -1.0:
+                return ("neg", 1 - k)
+        return None
+    if op == "div":
+        if consts[1] == 1.0:
+            return ("arg", 0)
+        if consts[1] == -1.0:
+            return ("neg", 0)
+        return ("const", 0.0) if consts[0] == 0.0 and consts[1] != 0.0 else None
+    if op == "pow":
+        if consts[1] == 1.0:
+            return ("arg", 0)
+        return ("const", 1.0) if consts[1] == 0.0 or consts[0] == 1.0 else None
+    return None
+
+
+def _identity(op: str, a: Expr, b: Expr, ca: float | None, cb: float | None) -> Expr | None:
+    found = identity(op, (ca, cb))
+    if found is None:
+        return None
+    kind, what = found
+    if kind == "const":
+        return const(what)
+    arg = (a, b)[int(what)]
+    return _neg(arg) if kind == "neg" else arg
+
+
 def _add(a: Expr, b: Expr) -> Expr:
     a, b = _unneg(a), _unneg(b)
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None:
         return _fold("add", ca, cb) or raw("add", a, b)
-    if ca == 0.0:
-        return b
-    if cb == 0.0:
-        return a
+    same = _identity("add", a, b, ca, cb)
+    if same is not None:
+        return same
     nb = _negated(b)
     if nb is not None:
         return _sub(a, nb)
@@ -336,10 +384,9 @@ def _sub(a: Expr, b: Expr) -> Expr:
         return _fold("sub", ca, cb) or raw("sub", a, b)
     if a is b:
         return ZERO
-    if cb == 0.0:
-        return a
-    if ca == 0.0:
-        return _neg(b)
+    same = _identity("sub", a, b, ca, cb)
+    if same is not None:
+        return same
     nb = _negated(b)
     if nb is not None:
         return _add(a, nb)
@@ -351,15 +398,12 @@ def _mul(a: Expr, b: Expr) -> Expr:
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None:
         return _fold("mul", ca, cb) or raw("mul", a, b)
+    same = _identity("mul", a, b, ca, cb)
+    if same is not None:
+        return same
     if cb is not None or (b.op == "var" and a.op in ops.FUNCTIONS):
         # Constants, then variables, lead a product: x*2 -> 2*x, cos(x)*x -> x*cos(x).
         a, b, ca, cb = b, a, cb, ca
-    if ca == 0.0:
-        return ZERO
-    if ca == 1.0:
-        return b
-    if ca == -1.0:
-        return _neg(b)
     if ca is not None and b.op == "mul" and _c(b.args[0]) is not None:
         return _mul(_mul(a, b.args[0]), b.args[1])
     if b.op == "neg":  # a*(-c) -> (-a)*c, so the sign leads and sums print as differences
@@ -372,12 +416,9 @@ def _div(a: Expr, b: Expr) -> Expr:
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None and cb != 0.0:
         return _fold("div", ca, cb) or raw("div", a, b)
-    if ca == 0.0 and cb != 0.0:
-        return ZERO
-    if cb == 1.0:
-        return a
-    if cb == -1.0:
-        return _neg(a)
+    same = _identity("div", a, b, ca, cb)
+    if same is not None:
+        return same
     if b.op == "neg":
         return _div(_neg(a), b.args[0])
     return raw("div", a, b)
@@ -387,11 +428,8 @@ def _pow(a: Expr, b: Expr) -> Expr:
     ca, cb = _c(a), _c(b)
     if ca is not None and cb is not None:
         return _fold("pow", ca, cb) or raw("pow", a, b)
-    if cb == 1.0:
-        return a
-    if cb == 0.0 or ca == 1.0:
-        return ONE
-    return raw("pow", a, b)
+    same = _identity("pow", a, b, ca, cb)
+    return raw("pow", a, b) if same is None else same
 
 
 def _neg(a: Expr) -> Expr:
