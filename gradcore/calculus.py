@@ -61,7 +61,7 @@ def hessian(f: Any, point: "Mapping[str, float] | Sequence[float]") -> np.ndarra
 def _expr_gradient(expr: Any, point: Mapping[str, float]) -> dict[str, float]:
     """Gradient of an Expr at `point` by its compiled adjoint code (gradcore.compile): the same
     reverse mode as a Value graph, generated once from the table's rules and cached."""
-    from .compile import compile as compile_expr
+    from .codegen import compile as compile_expr
     from .expr import point_values
 
     env = point_values(expr, point)
@@ -70,7 +70,7 @@ def _expr_gradient(expr: Any, point: Mapping[str, float]) -> dict[str, float]:
 
 def _expr_hessian(expr: Any, point: Mapping[str, float]) -> np.ndarray:
     """Hessian of an Expr at `point`, rows in expr.variables order, by compiled reverse-over-reverse code."""
-    from .compile import compile as compile_expr
+    from .codegen import compile as compile_expr
     from .expr import point_values
 
     env = point_values(expr, point)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import gradcore as gc
 from gradcore import ops
 from gradcore.cli import main
-from gradcore.compile import DomainWarning, safe_names
+from gradcore.codegen import DomainWarning, safe_names
 from gradcore.expr import call, const, raw, var
 from helpers import close, sympy_partial, sympy_value
 from strategies import expressions, points
@@ -367,10 +367,29 @@ def test_compiling_the_same_expression_again_is_a_cache_hit() -> None:
     assert gc.compile(e) is f
     assert gc.compile(gc.parse("x*exp(y) - x")) is f  # hash-consing: the same node
     assert gc.compile("x*exp(y) - x") is f
-    assert e.compile() is f
+    assert gc.compile(var("x") * var("y").exp() - var("x")) is f  # built by operators: the same node
     assert gc.compile.cache_info().hits == hits + 4
     gc.compile.cache_clear()
     assert gc.compile(e) is not f
+
+
+def test_a_dropped_compiled_expression_is_freed_without_the_cycle_collector() -> None:
+    import gc as collector
+    import weakref
+
+    f = gc.CompiledExpr(gc.parse("log(x) * y + x"))  # built directly: the cache keeps no reference
+    f.value(np.float64(2.0), 1)  # through the dispatcher
+    f.grad(np.ones(2), 1.0)
+    f.hessian(2.0, 1.0)
+    f.hessian(np.ones(2), 1.0)
+    assert f.array_source and f.hessian_source
+    program, entry = weakref.ref(f._program), weakref.ref(f.grad)
+    collector.disable()
+    try:
+        del f
+        assert program() is None and entry() is None  # no reference cycle kept them alive
+    finally:
+        collector.enable()
 
 
 def test_compile_refuses_other_objects() -> None:

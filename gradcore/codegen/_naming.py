@@ -1,0 +1,68 @@
+"""Every name the generated code uses, in one place: temporaries, adjoints, renamed variables, the
+helpers and modules it calls, and `safe_names`, which keeps a user's variable clear of all of them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from typing import Sequence
+
+from ..ops import PRIMITIVES
+
+__all__ = [
+    "ENTRIES", "FIRST_ORDER", "TEMPORARY", "ADJOINT", "SECOND_ADJOINT", "RENAMED",
+    "DISPATCH", "EXPLAIN", "MATRIX", "HELPERS", "MATH", "NUMPY", "BUILTINS", "MODULE", "FILENAME",
+    "temporary", "safe_names",
+]
+
+# The generated functions. The first three are compiled together; the Hessian on first use.
+ENTRIES = ("value", "grad", "value_and_grad", "hessian")
+FIRST_ORDER = ENTRIES[:3]
+
+# Instruction n of the program, named after its primitive: pow_1, add_4, cos_8.
+TEMPORARY = "{op}_{n}"
+# df/dv for a value v of the forward pass is ADJOINT + the name of v: d_x, d_add_7.
+ADJOINT = "d_"
+# d(df/dx)/dv, from the Hessian's second sweep for variable x, is SECOND_ADJOINT.format(x=x) + the
+# name of v: dx_y, dx_add_6.
+SECOND_ADJOINT = "d{x}_"
+# A variable whose own name cannot be a Python local (a keyword, a builtin, θ, ...), by its position.
+RENAMED = "var_{index}"
+
+# Runtime helpers the float code calls by these names (bound in its globals).
+DISPATCH, EXPLAIN, MATRIX = "_dispatch", "_explain", "_matrix"
+HELPERS = (DISPATCH, EXPLAIN, MATRIX)
+MATH, NUMPY = "math", "np"
+# The only builtins generated code may see.
+BUILTINS = ("type", "float", "ArithmeticError", "ValueError")
+# The module name and file name that tracebacks through generated code show.
+MODULE = "gradcore.compiled"
+FILENAME = "<gradcore.codegen {mode}>"
+
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# Anything shaped like TEMPORARY (op_<n>, and var_<n> for RENAMED), or like ADJOINT and SECOND_ADJOINT.
+_GENERATED = re.compile(r"(?:%s)_\d+|d\w*_\w*" % "|".join(sorted({*PRIMITIVES, "var"})))
+_RESERVED = frozenset({*dir(builtins), MATH, NUMPY, *PRIMITIVES, *ENTRIES, *HELPERS})
+
+
+def temporary(op: str, n: int) -> str:
+    """The TEMPORARY name of instruction n, a use of primitive `op`."""
+    return TEMPORARY.format(op=op, n=n)
+
+
+def safe_names(variables: Sequence[str]) -> tuple[str, ...]:
+    """The local name each variable gets in generated code.
+
+    An ASCII name (letters, digits, underscores, not leading) keeps its spelling unless it is a
+    keyword, a builtin, a name the generated code uses, or shaped like a generated name (add_3,
+    var_0, d_x); any other becomes var_<index>.
+    """
+    out = []
+    for i, name in enumerate(variables):
+        ok = (_IDENT.fullmatch(name) is not None and _GENERATED.fullmatch(name) is None
+              and not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
+              and name not in _RESERVED)
+        out.append(name if ok else RENAMED.format(index=i))
+    return tuple(out)
