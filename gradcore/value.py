@@ -4,21 +4,26 @@ Every derivative comes from the primitive table (`ops.PRIMITIVES[name].vjps`); `
 graph in an iterative topological order, so a chain of a million operations needs no recursion.
 """
 
+# Over 500 lines on purpose: the class, the methods the table makes for it, the plain backward
+# sweep, grad() and build() are read together, top to bottom. The fast path is _value_kernels.py.
+
 from __future__ import annotations
 
 import numbers
-import operator
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from . import ops
-from .errors import DomainError, GradcoreError, NotDifferentiableError
+from ._value_kernels import FAST_FLOAT, KERNELS, kernel_source, not_differentiable
+from ._value_kernels import backward as _backward
+from .errors import DomainError, GradcoreError
+from .expr import F as SYMBOLIC, ONE, interpret, point_values, raw, var
 from .grad_mode import _State, enable_grad, no_grad
-from .ops import PRIMITIVES, Primitive
+from .ops import PRIMITIVES, Primitive, scalar_call
 
-__all__ = ["Value", "grad", "build", "build_nodes", "apply", "topological_order", "not_differentiable",
-           "VALUE", "FAST_FLOAT"]
+__all__ = ["Value", "grad", "build", "build_nodes", "apply", "topological_order", "backward_by_rules",
+           "not_differentiable", "kernel_source", "VALUE", "FAST_FLOAT"]
 
 # Gradient accumulation policy (PyTorch's, so tutorials port line by line):
 #   * a LEAF (a Value you made, with requires_grad=True) ADDS each backward() into .grad: two
@@ -37,13 +42,18 @@ class Value:
     `requires_grad` is True for a Value you build (as in micrograd), and True for a result exactly when
     an operand requires grad and grad mode is on (see `gradcore.no_grad`). `data` and `grad` are plain
     floats that an optimizer may assign.
+
+    The operators (__add__, __radd__, ..., __neg__, from ops.OPERATORS) and one method per table
+    function (sin, log, sigmoid, ...) are the three plain functions `_unary`, `_binary` and
+    `_reflected` below, made once for each row of the table.
     """
 
-    # _op: the primitive and which operands are graph nodes (None for a leaf). _a, _b: the operands
-    # (_b is None for a one-argument primitive). Two slots rather than a tuple: a tuple per node
-    # would be a second object for the cyclic garbage collector to track and traverse, which doubled
-    # the cost of building a million-node graph. The public `operands`/`parents` are tuples, in order.
-    # _mark: backward()'s count of the node's consumers during a sweep; 0 between sweeps.
+    # _op: the shared kernels.Op of the primitive and which operands are graph nodes (None for a
+    # leaf). _a, _b: the operands (_b is None for a one-argument primitive). Two slots rather than a
+    # tuple: a tuple per node would be a second object for the cyclic garbage collector to track and
+    # traverse, which doubled the cost of building a million-node graph. The public `operands` and
+    # `parents` are tuples, in order. _mark: backward()'s count of the node's consumers during a
+    # sweep; 0 between sweeps.
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_a", "_b", "_mark", "__weakref__")
 
     data: float
@@ -52,7 +62,7 @@ class Value:
     label: str
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str = "") -> None:
-        number = data if data.__class__ is float else _number(data)
+        number = data if data.__class__ is float else _as_float(data)
         if number is None:
             raise TypeError(f"Value needs a real number, got {type(data).__name__}")
         self.data = number
@@ -132,14 +142,9 @@ class Value:
         each graph operand a_i, the table's rule adds adjoint(a_i) += vjp_i(g). Leaves accumulate
         across calls until zero_grad(); intermediate nodes are reset first, so they never double count.
         A rule that is undefined at the point (d sqrt at 0) raises NotDifferentiableError.
+        `backward_by_rules(self)` is the same sweep written plainly; this one runs generated kernels.
         """
-        if not self.requires_grad:
-            raise GradcoreError("backward() needs a Value that requires grad; this one was built under "
-                                "no_grad(), detached, or only from Values with requires_grad=False")
-        seed = gradient if gradient.__class__ is float else _number(gradient)
-        if seed is None:
-            raise TypeError(f"backward(gradient=...) needs a number, got {type(gradient).__name__}")
-        _backward(self, seed)
+        _backward(self, _seed(self, gradient))
 
 
 def _operands(node: Value) -> tuple[Any, ...]:
@@ -148,10 +153,7 @@ def _operands(node: Value) -> tuple[Any, ...]:
     return (node._a,) if node._op.prim.arity == 1 else (node._a, node._b)
 
 
-# ------------------------------------------------------------------------------------------------
-# Numbers
-
-def _number(x: Any) -> float | None:
+def _as_float(x: Any) -> float | None:
     """A real number (Python, numpy, a 0-d array, or a Value's data) as a float; None otherwise."""
     if isinstance(x, Value):
         return x.data
@@ -162,146 +164,155 @@ def _number(x: Any) -> float | None:
     return None
 
 
-def _forward(prim: Primitive, *args: float) -> float:
-    """prim.scalar(*args), with a domain violation or overflow raised as DomainError (naming both)."""
-    return ops.scalar_call(prim, *args)
-
-
 # ------------------------------------------------------------------------------------------------
-# Backward kernels, generated from the table's rules
-
-# The float namespace of the plain backward sweep: the table's own math functions, unwrapped for
-# speed. A rule that leaves its domain raises ValueError/ZeroDivisionError/OverflowError, which
-# _backward turns into a NotDifferentiableError naming the primitive and its operands.
-FAST_FLOAT = ops.namespace(lambda p: p.scalar)
-
-
-class _Code:
-    """A traced float expression: a table rule called with these writes itself out as Python source.
-
-    Every operation is written fully parenthesised, in the order the rule performs it, so the
-    generated line does exactly the float operations that calling the rule on floats would do.
-    `names` are the rule inputs ('g', 'out', 'a0', 'a1') the code reads.
-    """
-
-    __slots__ = ("text", "names")
-
-    def __init__(self, text: str, names: frozenset | None = None) -> None:
-        self.text = text
-        self.names = frozenset([text]) if names is None else names
-
-    @staticmethod
-    def of(x: Any) -> "_Code":
-        return x if isinstance(x, _Code) else _Code(repr(float(x)), frozenset())
-
-    def _infix(self, sym: str, other: Any, reflected: bool = False) -> "_Code":
-        a, b = (_Code.of(other), self) if reflected else (self, _Code.of(other))
-        return _Code(f"({a.text} {sym} {b.text})", a.names | b.names)
-
-    def __add__(self, o): return self._infix("+", o)
-    def __radd__(self, o): return self._infix("+", o, True)
-    def __sub__(self, o): return self._infix("-", o)
-    def __rsub__(self, o): return self._infix("-", o, True)
-    def __mul__(self, o): return self._infix("*", o)
-    def __rmul__(self, o): return self._infix("*", o, True)
-    def __truediv__(self, o): return self._infix("/", o)
-    def __rtruediv__(self, o): return self._infix("/", o, True)
-    def __pow__(self, o): return self._infix("**", o)
-    def __rpow__(self, o): return self._infix("**", o, True)
-    def __neg__(self): return _Code(f"(-{self.text})", self.names)
-
-
-def _traced_call(p: Primitive):
-    def call(*args: Any) -> _Code:
-        codes = [_Code.of(a) for a in args]
-        return _Code(f"{p.name}({', '.join(c.text for c in codes)})",
-                     frozenset().union(*(c.names for c in codes)))
-    return call
-
-
-# The tracing namespace: F.cos(a0) records "cos(a0)"; the kernel runs it with FAST_FLOAT's cos.
-_TRACE = ops.namespace(_traced_call)
-
-
-def _make_sweep(prim: Primitive, mask: tuple[bool, ...]):
-    """The backward kernel of `prim` when operand i is a graph node iff mask[i].
-
-    Each rule vjp_i(F, g, out, a0, a1) is traced once into a line of Python, and the kernel adds it
-    into operand i's .grad. For mul with two graph operands this generates:
-        def sweep(node, g):
-            p0 = node._a; p1 = node._b; a0 = p0.data; a1 = p1.data
-            p0.grad += (a1 * g)
-            p1.grad += (a0 * g)
-    It saves a Python call per rule per node; the arithmetic is the rule's own.
-    """
-    inputs = [_Code(f"a{i}") for i in range(prim.arity)]
-    body, needed = [], set()
-    for i, rule in enumerate(prim.vjps):
-        if mask[i]:
-            code = rule(_TRACE, _Code("g"), _Code("out"), *inputs)
-            body.append(f"    p{i}.grad += {code.text}")
-            needed |= code.names
-    head = []
-    for i, slot in zip(range(prim.arity), ("_a", "_b")):
-        if mask[i]:
-            head.append(f"    p{i} = node.{slot}")
-            if f"a{i}" in needed:
-                head.append(f"    a{i} = p{i}.data")
-        elif f"a{i}" in needed:
-            head.append(f"    a{i} = node.{slot}")
-    if "out" in needed:
-        head.append("    out = node.data")
-    source = "def sweep(node, g):\n" + "\n".join(head + body) + "\n"
-    namespace = {name: getattr(FAST_FLOAT, name) for name in PRIMITIVES}
-    exec(compile(source, f"<gradcore.value: backward of {prim.name} {mask}>", "exec"), namespace)
-    sweep = namespace["sweep"]
-    sweep.source = source  # print(gradcore.value._OPS["mul", (True, True)].sweep.source)
-    return sweep
-
-
-class _Op:
-    """A primitive applied with a given pattern of graph operands (mask[i]: is operand i a node?).
-
-    `sweep(node, g)` is its backward kernel: it adds each graph operand's vjp into that operand's .grad.
-    """
-
-    __slots__ = ("prim", "mask", "sweep")
-
-    def __init__(self, prim: Primitive, mask: tuple[bool, ...]) -> None:
-        self.prim = prim
-        self.mask = mask
-        self.sweep = _make_sweep(prim, mask)
-
-    def __repr__(self) -> str:
-        return f"_Op({self.prim.name}, {self.mask})"
-
-
-# (primitive name, mask) -> _Op, shared by every node of that kind.
-_OPS: dict[tuple[str, tuple[bool, ...]], _Op] = {
-    (p.name, mask): _Op(p, mask)
-    for p in PRIMITIVES.values()
-    for mask in ([(True,)] if p.arity == 1 else [(True, True), (True, False), (False, True)])
-}
-
-
-# ------------------------------------------------------------------------------------------------
-# Building nodes
+# Recording a result
 
 _new = object.__new__
 
 
+def _node(data: float, op: Any, a: Any, b: Any) -> Value:
+    """The result `data` of `op` on operands a, b: a graph node, or a plain leaf inside no_grad()."""
+    out = _new(Value)  # not Value(...): __init__'s checks cost more than the rest of an operation
+    out.data = data
+    out.grad = 0.0
+    if _State.enabled:
+        out.requires_grad = True
+        out._op = op
+        out._a = a
+        out._b = b
+    else:
+        out.requires_grad = False
+        out._op = out._a = out._b = None
+    out.label = ""
+    out._mark = 0
+    return out
+
+
 def _leaf(data: float) -> Value:
-    """A result that records nothing (grad mode is off, or no operand requires grad)."""
+    """A result that records nothing: no operand requires grad."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.requires_grad = False
     out.label = ""
-    out._op = None
-    out._a = None
-    out._b = None
+    out._op = out._a = out._b = None
     out._mark = 0
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# The methods: f(self), self OP other and other OP self, one of each per table row
+#
+# Each computes the table's float function and records a node. A failing or non-finite result is
+# recomputed through ops.scalar_call, which raises the DomainError naming the function and its
+# operands (or returns inf/nan when an operand was already non-finite). These are the hot path of
+# building a graph, so the common cases are tested first, the kernels are looked up once per method,
+# and each body spells out its few lines of checked arithmetic: a shared helper would add a Python
+# call per operation, about a tenth of the cost of recording a node.
+
+def _unary(prim: Primitive) -> Callable[[Value], Value]:
+    """Value's method for prim(self), e.g. sin: out = sin(self.data), one graph operand."""
+    f, op = prim.scalar, KERNELS[prim.name, (True,)]
+
+    def method(self: Value) -> Value:
+        x = self.data
+        try:
+            out = f(x)
+        except (ArithmeticError, ValueError):
+            out = scalar_call(prim, x)
+        if out - out != 0.0:
+            out = scalar_call(prim, x)
+        if self.requires_grad:
+            return _node(out, op, self, None)
+        return _leaf(out)
+    return method
+
+
+def _binary(prim: Primitive) -> Callable[[Value, Any], Value]:
+    """Value's method for self OP other, e.g. __mul__; `other` is a Value or a number (a constant)."""
+    f, nodes, node_const, const_node = (prim.scalar, KERNELS[prim.name, (True, True)],
+                                        KERNELS[prim.name, (True, False)], KERNELS[prim.name, (False, True)])
+
+    def method(self: Value, other: Any) -> Value:
+        x = self.data
+        cls = other.__class__
+        if cls is Value:
+            y = other.data
+        elif cls is float:
+            y = other
+        elif cls is int:
+            y = float(other)
+        elif isinstance(other, Value):  # a subclass of Value is a graph node too
+            y = other.data
+            cls = Value
+        else:
+            y = _as_float(other)
+            if y is None:
+                return NotImplemented
+        try:
+            out = f(x, y)
+        except (ArithmeticError, ValueError):
+            out = scalar_call(prim, x, y)
+        if out - out != 0.0:
+            out = scalar_call(prim, x, y)
+        tracked = cls is Value and other.requires_grad
+        if self.requires_grad:
+            return _node(out, nodes, self, other) if tracked else _node(out, node_const, self, y)
+        return _node(out, const_node, x, other) if tracked else _leaf(out)
+    return method
+
+
+def _reflected(prim: Primitive) -> Callable[[Value, Any], Value]:
+    """Value's method for other OP self, e.g. __rmul__: Python calls it only when `other` is a number."""
+    f, const_node = prim.scalar, KERNELS[prim.name, (False, True)]
+
+    def method(self: Value, other: Any) -> Value:
+        cls = other.__class__
+        x = other if cls is float else float(other) if cls is int else _as_float(other)
+        if x is None:
+            return NotImplemented
+        y = self.data
+        try:
+            out = f(x, y)
+        except (ArithmeticError, ValueError):
+            out = scalar_call(prim, x, y)
+        if out - out != 0.0:
+            out = scalar_call(prim, x, y)
+        if self.requires_grad:
+            return _node(out, const_node, x, self)
+        return _leaf(out)
+    return method
+
+
+def _install(name: str, method: Callable, doc: str) -> None:
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = doc
+    setattr(Value, name, method)
+
+
+def _derivatives(prim: Primitive, wanted: tuple[int, ...] = (0, 1)) -> str:
+    """The table's rules as text, read by the symbolic interpreter: "d/dx = y, d/dy = x" for mul."""
+    args = (var("x"), var("y"))[:prim.arity]
+    return ", ".join(f"d/d{args[i]} = {prim.vjps[i](SYMBOLIC, ONE, raw(prim.name, *args), *args)}"
+                     for i in wanted if i < prim.arity)
+
+
+for _o in ops.OPERATORS:
+    _p = PRIMITIVES[_o.primitive]
+    if _o.arity == 1:
+        _install(f"__{_o.dunder}__", _unary(_p), f"{_o.symbol}self, with x = self: {_derivatives(_p)}")
+    else:
+        _install(f"__{_o.dunder}__", _binary(_p),
+                 f"self {_o.symbol} other, with x = self, y = other: {_derivatives(_p)}")
+        _install(f"__r{_o.dunder}__", _reflected(_p),
+                 f"other {_o.symbol} self, with x = other, y = self: {_derivatives(_p, (1,))}")
+for _p in ops.FUNCTIONS.values():
+    _install(_p.name, _unary(_p),
+             f"{_p.name}(self): {_p.doc}, with x = self: {_derivatives(_p)}; defined for {_p.domain}.")
+Value.__abs__ = Value.abs  # type: ignore[attr-defined]
+Value.pow = Value.__pow__  # type: ignore[attr-defined]
+del _o, _p
 
 
 def apply(prim: Primitive | str, *args: Any) -> Any:
@@ -320,166 +331,23 @@ def apply(prim: Primitive | str, *args: Any) -> Any:
         raise GradcoreError(f"{prim.name} takes {prim.arity} argument(s), got {len(args)}")
     floats = []
     for a in args:
-        f = _number(a)
+        f = _as_float(a)
         if f is None:
             raise TypeError(f"{prim.name}: cannot use {type(a).__name__} with Value")
         floats.append(f)
-    out = _forward(prim, *floats)
+    out = scalar_call(prim, *floats)
     if not any(isinstance(a, Value) for a in args):
         return out
     mask = tuple(isinstance(a, Value) and a.requires_grad for a in args)
-    if not (_State.enabled and any(mask)):
+    if not any(mask):
         return _leaf(out)
     stored = [a if m else f for a, m, f in zip(args, mask, floats)] + [None]
-    node = _new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.requires_grad = True
-    node.label = ""
-    node._op = _OPS[prim.name, mask]
-    node._a = stored[0]
-    node._b = stored[1]
-    node._mark = 0
-    return node
+    return _node(out, KERNELS[prim.name, mask], stored[0], stored[1])
 
 
 # The Value namespace: F.cos(v) records cos(v). A table rule called with it builds a new graph,
 # which is how grad(..., create_graph=True) gets higher derivatives from the same rules.
 VALUE = ops.namespace(lambda p: lambda *a: apply(p, *a))
-
-
-# ------------------------------------------------------------------------------------------------
-# Methods generated from the table: one per function (x.sin(), x.log(), ...) and the operators.
-#
-# Each is generated from a template so that it does only its own work: read the operands, compute
-# (inline for + - * /, whose table implementations are Python's own operators), and record a node if
-# gradients are needed. A failing or non-finite result is recomputed through ops.scalar_call, which
-# raises the DomainError naming the function and its operands (or returns inf/nan when an operand
-# was already non-finite).
-
-_RECORD = """
-    if not _State.enabled:
-        return _leaf(out)
-    node = _new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.requires_grad = True
-    node.label = ""
-    node._op = {op}
-    node._a = {a}
-    node._b = {b}
-    node._mark = 0
-    return node
-"""
-
-_UNARY = """
-def method(self):
-    x = self.data
-    try:
-        out = {compute}
-    except (ArithmeticError, ValueError):
-        out = _forward(prim, x)
-    if out - out != 0.0:
-        out = _forward(prim, x)
-    if not self.requires_grad:
-        return _leaf(out)
-""" + _RECORD.format(op="op_v", a="self", b="None")
-
-_BINARY = """
-def method(self, other):
-    x = self.data
-    cls = other.__class__
-    if cls is Value:
-        y = other.data
-    elif cls is float:
-        y = other
-    elif cls is int:
-        y = float(other)
-    elif isinstance(other, Value):  # a subclass of Value is a graph node too
-        y = other.data
-        cls = Value
-    else:
-        y = _number(other)
-        if y is None:
-            return NotImplemented
-    try:
-        out = {compute}
-    except (ArithmeticError, ValueError):
-        out = _forward(prim, x, y)
-    if out - out != 0.0:
-        out = _forward(prim, x, y)
-    if self.requires_grad:
-        if cls is Value and other.requires_grad:
-            op = op_vv
-            a = self
-            b = other
-        else:
-            op = op_vc
-            a = self
-            b = y
-    elif cls is Value and other.requires_grad:
-        op = op_cv
-        a = x
-        b = other
-    else:
-        return _leaf(out)
-""" + _RECORD.format(op="op", a="a", b="b")
-
-# other OP self, with `other` a number: Python calls this only when `other` is not a Value.
-_REFLECTED = """
-def method(self, other):
-    cls = other.__class__
-    x = other if cls is float else float(other) if cls is int else _number(other)
-    if x is None:
-        return NotImplemented
-    y = self.data
-    try:
-        out = {compute}
-    except (ArithmeticError, ValueError):
-        out = _forward(prim, x, y)
-    if out - out != 0.0:
-        out = _forward(prim, x, y)
-    if not self.requires_grad:
-        return _leaf(out)
-""" + _RECORD.format(op="op_cv", a="x", b="self")
-
-_INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
-          operator.neg: "-"}
-
-
-def _method(prim: Primitive, template: str, name: str, doc: str):
-    """Generate the method `name` of Value for `prim` from `template`."""
-    sym = _INFIX.get(prim.scalar)
-    if prim.arity == 1:
-        compute = f"{sym}x" if sym else "f(x)"
-    else:
-        compute = f"x {sym} y" if sym else "f(x, y)"
-    source = template.format(compute=compute)
-    namespace = {
-        "Value": Value, "_State": _State, "_leaf": _leaf, "_new": _new, "_number": _number,
-        "_forward": _forward, "prim": prim, "f": prim.scalar,
-        "op_v": _OPS.get((prim.name, (True,))), "op_vv": _OPS.get((prim.name, (True, True))),
-        "op_vc": _OPS.get((prim.name, (True, False))), "op_cv": _OPS.get((prim.name, (False, True))),
-    }
-    exec(compile(source, f"<gradcore.value: Value.{name}>", "exec"), namespace)
-    method = namespace["method"]
-    method.__name__ = name
-    method.__qualname__ = f"Value.{name}"
-    method.__doc__ = doc
-    return method
-
-
-for _p in ops.FUNCTIONS.values():
-    setattr(Value, _p.name, _method(_p, _UNARY, _p.name,
-                                    f"{_p.name}(self): {_p.doc}; defined for {_p.domain}."))
-Value.__neg__ = _method(PRIMITIVES["neg"], _UNARY, "__neg__", "-self")
-Value.__abs__ = Value.abs  # type: ignore[attr-defined]
-for _p in ops.BINARY.values():
-    _dunder = "truediv" if _p.name == "div" else _p.name
-    setattr(Value, f"__{_dunder}__", _method(_p, _BINARY, f"__{_dunder}__", f"self {_p.symbol} other"))
-    setattr(Value, f"__r{_dunder}__", _method(_p, _REFLECTED, f"__r{_dunder}__", f"other {_p.symbol} self"))
-Value.pow = Value.__pow__  # type: ignore[attr-defined]
-del _p, _dunder
 
 
 # ------------------------------------------------------------------------------------------------
@@ -495,7 +363,7 @@ def topological_order(root: Value) -> list[Value]:
 
     The intermediate nodes come first, in backward()'s execution order (so a trace made from this
     order reproduces backward()'s sums exactly); the leaves follow, in the order they were found.
-    This is the readable twin of the hot loop in _backward, with a dict instead of the _mark slots.
+    It is the readable twin of the fast sweep in _value_kernels, with a dict instead of _mark slots.
     """
     consumers: dict[int, int] = {}
     found = [root]
@@ -526,80 +394,45 @@ def topological_order(root: Value) -> list[Value]:
     return order + leaves
 
 
-def _backward(root: Value, seed: float) -> None:
-    """Fill .grad under root with d(root)/d(node) * seed (leaves accumulate, intermediates reset).
+def backward_by_rules(root: Value, gradient: float = 1.0) -> None:
+    """root.backward(gradient), written plainly: adjoint(a_i) += vjp_i(F, adjoint(node), out, *args).
 
-    The hot loop: operands are read from the two slots directly (no tuple per node), and leaves are
-    never visited, because the kernels add straight into their .grad.
+    Each node's rules are called from the table in the float namespace, in topological_order(root).
+    The result is backward()'s bit for bit (the generated kernels perform the same float operations
+    in the same order); this is the version to read, and the tests hold the two equal.
     """
+    seed = _seed(root, gradient)
     if root._op is None:
         root.grad += seed
         return
-    # Pass 1: collect each intermediate node once, count its consumers in _mark, zero its adjoint.
-    order = [root]
-    shared = False
-    try:
-        for node in order:  # the list grows while we walk it: an iterative breadth-first collection
-            p = node._a
-            if p.__class__ is Value and p._op is not None:
-                if p._mark:
-                    shared = True
-                else:
-                    p.grad = 0.0
-                    order.append(p)
-                p._mark += 1
-            p = node._b
-            if p.__class__ is Value and p._op is not None:
-                if p._mark:
-                    shared = True
-                else:
-                    p.grad = 0.0
-                    order.append(p)
-                p._mark += 1
-        root.grad = seed
-        if not shared:
-            # Each intermediate node has one consumer and was collected after it, so the collection
-            # order is already topological (every chain and every tree takes this path).
-            for node in order:
-                node._mark = 0
-                node._op.sweep(node, node.grad)
-        else:
-            # Pass 2, Kahn: run a node's kernel once all of its consumers have run; counts end at 0.
-            ready = [root]
-            while ready:
-                node = ready.pop()
-                node._op.sweep(node, node.grad)
-                p = node._a
-                if p.__class__ is Value and p._op is not None:
-                    p._mark -= 1
-                    if not p._mark:
-                        ready.append(p)
-                p = node._b
-                if p.__class__ is Value and p._op is not None:
-                    p._mark -= 1
-                    if not p._mark:
-                        ready.append(p)
-    except (ArithmeticError, ValueError) as exc:
-        _unmark(order)
-        if isinstance(exc, DomainError):
-            raise
-        raise not_differentiable(node, exc) from None
-    except BaseException:  # e.g. KeyboardInterrupt: the counts must be 0 for the next sweep
-        _unmark(order)
-        raise
-
-
-def _unmark(order: list[Value]) -> None:
+    order = topological_order(root)
     for node in order:
-        node._mark = 0
+        if node._op is not None:
+            node.grad = 0.0
+    root.grad = seed
+    for node in order:
+        if node._op is None:
+            continue
+        args = _operands(node)
+        values = [a.data if isinstance(a, Value) else a for a in args]
+        for a, rule in zip(args, node._op.prim.vjps):
+            if isinstance(a, Value):
+                try:
+                    a.grad += rule(FAST_FLOAT, node.grad, node.data, *values)
+                except (ArithmeticError, ValueError) as exc:
+                    if isinstance(exc, DomainError):
+                        raise
+                    raise not_differentiable(node, exc) from None
 
 
-def not_differentiable(node: Value, exc: BaseException) -> NotDifferentiableError:
-    """The error for `node`'s derivative rule failing at its operands (d sqrt at 0), naming the primitive."""
-    prim = node._op.prim
-    operands = tuple(a.data if isinstance(a, Value) else a for a in _operands(node))
-    return NotDifferentiableError(prim.name, operands, f"its derivative rule fails there ({exc})",
-                                  symbol=prim.symbol)
+def _seed(root: Value, gradient: Any) -> float:
+    if not root.requires_grad:
+        raise GradcoreError("backward() needs a Value that requires grad; this one was built under "
+                            "no_grad(), detached, or only from Values with requires_grad=False")
+    seed = gradient if gradient.__class__ is float else _as_float(gradient)
+    if seed is None:
+        raise TypeError(f"backward(gradient=...) needs a number, got {type(gradient).__name__}")
+    return seed
 
 
 # ------------------------------------------------------------------------------------------------
@@ -703,8 +536,6 @@ def build(expr: Any, point: Mapping[str, float], labels: bool = False) -> tuple[
 
 def build_nodes(expr: Any, point: Mapping[str, float], labels: bool = False) -> tuple[dict, dict[str, Value]]:
     """Like build, but return {Expr node: Value or float} for every node of `expr`, and the inputs."""
-    from .expr import interpret, point_values
-
     env = point_values(expr, point)
     inputs = {name: Value(env[name], label=name) for name in expr.variables}
 
