@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from .errors import DomainError, GradcoreError
 from .expr import Expr, point_values
+from .format import json_number, number
 from .value import build
 
 __all__ = ["check_gradient", "GradientCheck", "PartialCheck",
@@ -98,30 +99,30 @@ class GradientCheck:
         return {
             "expression": self.expression,
             "point": dict(self.point),
-            "value": finite_or_none(self.value),
+            "value": json_number(self.value),
             "eps": self.eps,
             "tolerances": dict(self.tolerances),
             "partials": {p.variable: {
-                "symbolic": p.symbolic, "autograd": finite_or_none(p.autograd), "sympy": finite_or_none(p.exact),
-                "finite_difference": finite_or_none(p.finite_difference),
-                "ad_error": finite_or_none(p.ad_error), "fd_error": finite_or_none(p.fd_error), "passed": p.passed}
+                "symbolic": p.symbolic, "autograd": json_number(p.autograd), "sympy": json_number(p.exact),
+                "finite_difference": json_number(p.finite_difference),
+                "ad_error": json_number(p.ad_error), "fd_error": json_number(p.fd_error), "passed": p.passed}
                 for p in self.partials},
-            "max_ad_error": finite_or_none(self.max_ad_error),
-            "max_fd_error": finite_or_none(self.max_fd_error),
+            "max_ad_error": json_number(self.max_ad_error),
+            "max_fd_error": json_number(self.max_fd_error),
             "worst": worst.variable if worst else None,
             "passed": self.passed,
         }
 
     def __str__(self) -> str:
-        at = ", ".join(f"{k}={_num(v)}" for k, v in self.point.items()) or "(no variables)"
+        at = ", ".join(f"{k}={number(v, 12)}" for k, v in self.point.items()) or "(no variables)"
         lines = [f"gradient check of f = {self.expression} at {at}"]
         if not self.partials:
             lines.append("f has no variables: nothing to check")
             return "\n".join(lines)
         rows = [("", "autograd", "sympy (exact)", "central diff.", "|AD - sympy|", "|AD - FD|", "")]
         for p in self.partials:
-            rows.append((f"df/d{p.variable}", _num(p.autograd), "n/a" if p.exact is None else _num(p.exact),
-                         "n/a" if p.finite_difference is None else _num(p.finite_difference),
+            rows.append((f"df/d{p.variable}", number(p.autograd, 12), "n/a" if p.exact is None else number(p.exact, 12),
+                         "n/a" if p.finite_difference is None else number(p.finite_difference, 12),
                          "n/a" if p.ad_error is None else f"{p.ad_error:.1e}",
                          "n/a" if p.fd_error is None else f"{p.fd_error:.1e}",
                          "ok" if p.passed else "FAIL"))
@@ -196,12 +197,12 @@ def _sympy_partial(s: Any, name: str, subs: dict, sp: Any) -> float | None:
     except (RecursionError, ArithmeticError, ValueError, TypeError, AttributeError):
         return None
     try:
-        number = complex(value)
+        z = complex(value)
     except (TypeError, ValueError):
         return math.nan
-    if number.imag != 0.0 or not math.isfinite(number.real):
+    if z.imag != 0.0 or not math.isfinite(z.real):
         return math.nan
-    return number.real
+    return z.real
 
 
 def _central_difference(expr: Expr, env: dict[str, float], name: str, eps: float) -> float | None:
@@ -228,14 +229,3 @@ def _score(p: PartialCheck) -> float:
 
 def _ratio(error: float, allowed: float) -> float:
     return error / allowed if allowed > 0 else math.inf
-
-
-def _num(v: float) -> str:
-    if v is None or not math.isfinite(v):
-        return str(v)
-    return f"{v:.12g}"
-
-
-def finite_or_none(v: float | None) -> float | None:
-    """v for JSON: NaN and infinities become None (null), since JSON has no spelling for them."""
-    return v if v is not None and math.isfinite(v) else None

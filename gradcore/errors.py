@@ -5,7 +5,7 @@ Every one is a ValueError, so callers that only know the standard library still 
 
 from __future__ import annotations
 
-import math
+from .format import number
 
 __all__ = ["GradcoreError", "ParseError", "DomainError", "NumericOverflowError", "NotDifferentiableError",
            "caret_excerpt"]
@@ -62,14 +62,14 @@ class DomainError(GradcoreError, ArithmeticError):
         self.detail = detail
         self.point = dict(point) if point else None
         self.symbol = symbol
-        shown = [_fmt(a) for a in self.operands]
+        shown = [number(a) for a in self.operands]
         infix = [f"({t})" if t.startswith("-") else t for t in shown]
         call = symbol.join(infix) if symbol and len(shown) == 2 else f"{function}({', '.join(shown)})"
         message = f"{call} {self._verb}"
         if detail:
             message += f": {detail}"
         if self.point:
-            message += " at " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.point.items())
+            message += " at " + ", ".join(f"{k}={number(v)}" for k, v in self.point.items())
         super().__init__(message)
 
     _verb = "is undefined"
@@ -92,12 +92,3 @@ class NotDifferentiableError(DomainError):
     """
 
     _verb = "has no derivative"
-
-
-def _fmt(v: object) -> str:
-    """Show integral floats without '.0' so messages read like the formula the user typed."""
-    if isinstance(v, float):
-        if math.isfinite(v) and v.is_integer() and abs(v) < 1e16:
-            return str(int(v))
-        return repr(v)
-    return str(v)

@@ -9,19 +9,16 @@ import math
 import weakref
 from typing import Any, Callable, Mapping, Sequence
 
-from . import ops
+from . import _sympy, ops
 from .errors import DomainError, GradcoreError
 from .ops import PRIMITIVES, Primitive
+from .printing import to_text
 
 __all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_expr", "point_values", "identity"]
 
 # The intern table: building the same subexpression twice returns the same node. Values are weak,
 # so a node lives only while someone holds it; keys hold the children, which a parent keeps anyway.
 _INTERN: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
-
-# Printing precedence: higher binds tighter.
-_ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
-_PREC = {"add": _ADD, "sub": _ADD, "mul": _MUL, "div": _MUL, "neg": _NEG, "pow": _POW}
 
 
 class Expr:
@@ -59,9 +56,9 @@ class Expr:
         raise AttributeError("Expr is immutable")
 
     def __reduce__(self):
-        # Pickle by text: unpickling re-interns, so identity-equality survives a round trip.
-        from .parse import parse
-        return (parse, (str(self),))
+        # Pickle by structure, not by text: every formula the parser accepts round-trips (even ones
+        # whose printed form would not re-parse), and unpickling re-interns, so `is` survives.
+        return (_rebuild, (_flatten(self),))
 
     # ---- structure -------------------------------------------------------------------------
     @property
@@ -167,18 +164,13 @@ class Expr:
         """All first partials, as a dict in `variables` order."""
         return {v: self.diff(v) for v in self.variables}
 
-    def compile(self) -> Any:
-        """The compiled forward and adjoint code for this expression (see gradcore.compile)."""
-        from .compile import compile
-        return compile(self)
-
     def simplify(self) -> "Expr":
         """Rebuild the tree with the light rules the arithmetic operators apply."""
         return interpret(self, lambda n: n, lambda n, args: call(n.op, *args))[self]
 
     # ---- printing --------------------------------------------------------------------------
     def __str__(self) -> str:
-        return _to_text(self)
+        return to_text(self)
 
     def __repr__(self) -> str:
         return f"Expr({str(self)!r})"
@@ -187,20 +179,17 @@ class Expr:
         return format(str(self), spec)
 
     def _repr_latex_(self) -> str:
-        import sympy
-        return "$" + sympy.latex(self.to_sympy()) + "$"
+        return "$" + _sympy.latex(self) + "$"
 
-    # ---- sympy bridge ----------------------------------------------------------------------
+    # ---- sympy bridge (sympy itself loads on first use) ----------------------------------------
     def to_sympy(self) -> Any:
         """The same formula as a sympy expression, built node by node (no text parsing)."""
-        from ._sympy import to_sympy
-        return to_sympy(self)
+        return _sympy.to_sympy(self)
 
     @staticmethod
     def from_sympy(expr: Any) -> "Expr":
         """Convert a sympy expression made of table functions; anything else is a GradcoreError."""
-        from ._sympy import from_sympy
-        return from_sympy(expr)
+        return _sympy.from_sympy(expr, const=const, var=var, call=call)
 
     # ---- operators (they simplify lightly; the parser builds raw trees instead) ---------------
     def __add__(self, other: Any) -> "Expr": return _add(self, as_expr(other))
@@ -552,54 +541,29 @@ def point_values(e: Expr, point: Mapping[str, float] | None, values: Mapping[str
     return out
 
 
-def _number_text(v: float) -> str:
-    if v.is_integer() and abs(v) < 1e16:
-        return str(int(v)) if v != 0 or math.copysign(1.0, v) > 0 else "-0"
-    return repr(v)
+# ---------------------------------------------------------------------------------------------
+# Pickling by structure
 
 
-def _prec(e: Expr) -> int:
-    if e.op == "const":
-        return _NEG if e.name is None and math.copysign(1.0, e.value) < 0 else _ATOM
-    return _PREC.get(e.op, _ATOM)
+def _flatten(root: Expr) -> tuple:
+    """The tree as a flat tuple in post-order: (op, value, name, indices of the children) per node."""
+    order = root.nodes()
+    index = {node: i for i, node in enumerate(order)}
+    return tuple((n.op, n.value, n.name, tuple(index[a] for a in n.args)) for n in order)
 
 
-def _to_text(root: Expr) -> str:
-    """Print with the fewest parentheses that still re-parse to the same tree."""
-    out: list[str] = []
-    stack: list[Any] = [root]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        e: Expr = item
-        op = e.op
+def _rebuild(rows: tuple) -> Expr:
+    """The Expr that `_flatten` wrote, node by node and exactly as it was (no simplification)."""
+    built: list[Expr] = []
+    for op, value, name, children in rows:
         if op == "const":
-            out.append(e.name or _number_text(e.value))
+            built.append(const(value, name=name))
         elif op == "var":
-            out.append(e.name)
-        elif op == "neg":
-            child = e.args[0]
-            wrap = _prec(child) <= _NEG
-            stack.extend([")"] if wrap else [])
-            stack.append(child)
-            out.append("-(" if wrap else "-")
-        elif op in _PREC:
-            a, b = e.args
-            p = _PREC[op]
-            if op == "pow":
-                wrap_a, wrap_b, sym = _prec(a) <= _POW, _prec(b) < _POW, "**"
-            else:
-                wrap_a = _prec(a) < p
-                wrap_b = _prec(b) <= p or _prec(b) == _NEG
-                sym = PRIMITIVES[op].symbol
-                sym = f" {sym} " if p == _ADD else sym
-            # Pushed in reverse: "(" a ")" sym "(" b ")".
-            stack.extend([")", b, "("] if wrap_b else [b])
-            stack.append(sym)
-            stack.extend([")", a, "("] if wrap_a else [a])
+            built.append(var(name))
         else:
-            stack.extend([")", e.args[0]])
-            out.append(op + "(")
-    return "".join(out)
+            if op not in PRIMITIVES or len(children) != PRIMITIVES[op].arity:
+                raise GradcoreError(f"cannot unpickle a formula: unknown node {op!r}")
+            built.append(raw(op, *[built[i] for i in children]))
+    if not built:
+        raise GradcoreError("cannot unpickle a formula: no nodes")
+    return built[-1]

@@ -25,6 +25,9 @@ _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _LETTER = "A-Za-z\u0370-\u03ff"  # Latin and Greek letters: x, theta, θ
 _NAME = re.compile(rf"[{_LETTER}_][{_LETTER}0-9_]*")
 _SPACE = " \t\r\n"
+# Operator spellings from the table, longest first, so "**" is read before "*".
+_SPELLINGS = sorted({*ops.INFIX, *ops.PREFIX}, key=len, reverse=True)
+_OPERATOR_START = {s[0] for s in _SPELLINGS}
 
 # Why a character is refused, so the message teaches instead of just pointing.
 _REFUSED = {
@@ -89,15 +92,14 @@ def _tokens(text: str) -> list[_Token]:
             out.append(_Token(NAME, name, i))
             i = m.end()
             continue
-        if ch == "*" and text.startswith("**", i):
-            out.append(_Token(OP, "**", i))
-            i += 2
-            continue
         if ch == "/" and text.startswith("//", i):
             raise ParseError("floor division '//' is not supported; use '/'", text, i)
-        if ch in "+-*/^":
-            out.append(_Token(OP, ch, i))
-        elif ch in "(),":
+        if ch in _OPERATOR_START:
+            spelling = next(s for s in _SPELLINGS if text.startswith(s, i))
+            out.append(_Token(OP, spelling, i))
+            i += len(spelling)
+            continue
+        if ch in "(),":
             out.append(_Token(ch, ch, i))
         else:
             reason = _REFUSED.get(ch, f"unexpected character {ch!r}")
@@ -110,9 +112,9 @@ def _tokens(text: str) -> list[_Token]:
 
 
 # Operator-stack entries: (kind, precedence, right_associative, payload, position).
-_BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "**": (4, True), "^": (4, True)}
-_UNARY_PREC = 3  # between * and **: -x**2 is -(x**2), -x*y is (-x)*y
-_OPNAME = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow"}
+# Prefix + and - bind as tightly as the table's unary minus: -x**2 is -(x**2), -x*y is (-x)*y.
+_UNARY_PREC = ops.PREFIX["-"].precedence
+_PRODUCT = ops.INFIX["*"]  # 2x and (x+1)(x-1) multiply, as tightly as '*'
 
 
 def parse(text: str) -> Expr:
@@ -193,7 +195,7 @@ class _Parser:
     def split_run_together_names(result: Expr) -> Expr:
         """Read 'xy' as x*y when x and y are also variables of the same formula.
 
-        So the brief's `x^2 + 2xy + cos(x+2y)` means 2*x*y, as its author meant. A name that does
+        So `x^2 + 2xy + cos(x+2y)` means 2*x*y, as a person writing it by hand means. A name that does
         not split into the formula's other variables ('theta', 'x1', or 'xy' alone) stays a name.
         """
         names = set(result.variables)
@@ -304,9 +306,9 @@ class _Parser:
         self.push(entry)
 
     def binary(self, tok: _Token) -> None:
-        prec, right = _BINARY[tok.text]
-        self.reduce_while(prec, right)
-        self.push(("bin", prec, right, _OPNAME[tok.text], tok.pos))
+        op = ops.INFIX[tok.text]
+        self.reduce_while(op.precedence, op.right)
+        self.push(("bin", op.precedence, op.right, op.primitive, tok.pos))
 
     def implicit_product(self, tok: _Token, last: str | None) -> None:
         if tok.kind == NUM:
@@ -319,8 +321,8 @@ class _Parser:
             raise self.fail(f"expected an operator between {shown} and {tok.text}; "
                             f"for a product write {shown}*{tok.text}", tok.pos)
         # 2x, 2(x+1), (x+1)(x-1), 2sin(x): juxtaposition multiplies, with the precedence of '*'.
-        self.reduce_while(2, False)
-        self.push(("bin", 2, False, "mul", tok.pos))
+        self.reduce_while(_PRODUCT.precedence, _PRODUCT.right)
+        self.push(("bin", _PRODUCT.precedence, _PRODUCT.right, _PRODUCT.primitive, tok.pos))
 
     def reduce_while(self, prec: int, right: bool) -> None:
         ops_ = self.operators
