@@ -104,7 +104,7 @@ def _diff_args(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_codegen(args: argparse.Namespace) -> int:
-    from .compile import compile
+    from .codegen import compile
     f = compile(_read_formula(args.expr))
     print(f"# f = {f.expr}")
     for name, local in f.names.items():
@@ -170,10 +170,8 @@ def _cmd_maximize(args: argparse.Namespace) -> int:
 
 
 def _optimize(args: argparse.Namespace, direction: str) -> int:
-    import importlib
-
-    # The module, not gradcore.minimize (which the package rebinds to the function of that name).
-    mz = importlib.import_module(".minimize", __package__)
+    from .optimize import (Status, exact_critical_point, headline, log_header, log_line, maximize, minimize,
+                           report_dict, report_text)
 
     expr = _read_formula(args.expr)
     start = parse_assignments(args.start, "--start")
@@ -190,25 +188,25 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
     callback = None
     if args.log_every and not args.quiet:
         every = args.log_every
-        print(mz.log_header(expr.variables), file=log)
+        print(log_header(expr.variables), file=log)
 
         def callback(entry) -> None:
             if entry.nit % every == 0:
-                print(mz.log_line(entry), file=log)
+                print(log_line(entry), file=log)
 
-    run = mz.minimize if direction == "minimize" else mz.maximize
+    run = minimize if direction == "minimize" else maximize
     result = run(expr, start=start or None, method=args.method, lr=args.lr, tol=args.tol,
                  max_iter=args.max_iter, starts=args.starts, seed=args.seed, callback=callback)
     if callback is not None and result.history and result.history[-1].nit % args.log_every:
-        print(mz.log_line(result.history[-1]), file=log)
+        print(log_line(result.history[-1]), file=log)
     if args.json:
-        print(json.dumps(mz.report_dict(result, expr)))
+        print(json.dumps(report_dict(result, expr)))
     elif args.quiet:
-        print(mz.headline(result))
+        print(headline(result))
     else:
-        print(mz.report_text(result, expr))
-        if args.exact and result.status in (mz.Status.CONVERGED, mz.Status.SADDLE):
-            print(mz.exact_critical_point(expr, result.point))
+        print(report_text(result, expr))
+        if args.exact and result.status in (Status.CONVERGED, Status.SADDLE):
+            print(exact_critical_point(expr, result.point))
     return EXIT_OK if result.success else EXIT_FAILED
 
 
@@ -237,7 +235,8 @@ def _full_point(expr, text: str | None, flag: str = "--at") -> dict[str, float]:
 
 
 def _cmd_grad(args: argparse.Namespace) -> int:
-    from .check import check_gradient, finite_or_none
+    from .check import check_gradient
+    from .format import json_number as finite_or_none
     expr = _read_formula(args.expr)
     report = check_gradient(expr, _full_point(expr, args.at))
     agree = all(p.ad_ok is not False for p in report.partials)  # None: sympy could not differentiate

@@ -59,7 +59,7 @@ def test_maximize_a_formula_that_starts_with_a_minus() -> None:
     assert out["classification"] == "maximum"
 
 
-def test_the_brief_example_is_unbounded_exit_1() -> None:
+def test_the_saddle_example_is_unbounded_exit_1() -> None:
     p = run("minimize", "x**2+2*x*y+cos(x+2*y)")
     assert p.returncode == 1 and p.stderr == ""
     assert "no minimum: f is unbounded below" in p.stdout.splitlines()

@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 
 import gradcore as gc
 from gradcore.expr import const, var
-from gradcore.minimize import (DEFAULT_STARTS, METHODS, HistoryEntry, OptimizeResult, Status, maximize,
-                               minimize)
+from gradcore.optimize import (DEFAULT_STARTS, MESSAGES, METHODS, HistoryEntry, OptimizeResult, Reason,
+                               Status, maximize, minimize)
 
 from strategies import expressions
 
 STATUSES = {"converged", "max_iter", "unbounded", "non_finite", "saddle"}
 CLASSES = {"minimum", "maximum", "saddle", "degenerate", None}
-BRIEF = "x**2+2*x*y+cos(x+2*y)"
+SADDLE_EXAMPLE = "x**2+2*x*y+cos(x+2*y)"  # no minimum; its one critical point is a saddle
 
 
 # ---- worked example 1: one variable, plain gradient descent -----------------------------------------
@@ -96,22 +96,22 @@ def test_example_2_the_source_partial_mistake_is_not_ours() -> None:
     assert str(e.diff("y")) == "2*x - 2*sin(x + 2*y)"
 
 
-def test_example_2_the_brief_has_no_minimum_it_is_unbounded_below() -> None:
-    r = minimize(BRIEF)
+def test_example_2_the_saddle_example_has_no_minimum_it_is_unbounded_below() -> None:
+    r = minimize(SADDLE_EXAMPLE)
     assert r.status == "unbounded" and not r.success
     assert "unbounded below" in r.message and "no minimum" in r.message
     assert r.fun < -1e15  # the run went below min(-1, f0)/eps, it did not stop at a number
 
 
-def test_example_2_the_brief_is_unbounded_whatever_the_method() -> None:
+def test_example_2_the_saddle_example_is_unbounded_whatever_the_method() -> None:
     for method in ("bfgs", "newton", "armijo", "gd"):
-        assert minimize(BRIEF, method=method).status == "unbounded", method
-    assert maximize(BRIEF).status == "unbounded"
-    assert "unbounded above" in maximize(BRIEF).message
+        assert minimize(SADDLE_EXAMPLE, method=method).status == "unbounded", method
+    assert maximize(SADDLE_EXAMPLE).status == "unbounded"
+    assert "unbounded above" in maximize(SADDLE_EXAMPLE).message
 
 
-def test_example_2_the_brief_only_critical_point_is_a_saddle() -> None:
-    r = minimize(BRIEF, start={"x": 0, "y": 0})
+def test_example_2_the_saddle_example_only_critical_point_is_a_saddle() -> None:
+    r = minimize(SADDLE_EXAMPLE, start={"x": 0, "y": 0})
     assert r.status == "saddle" and not r.success
     assert r.classification == "saddle"
     assert r.eigenvalues.tolist() == pytest.approx([-4.0, 1.0], abs=1e-12)  # Hessian diag(1, -4)
@@ -279,7 +279,7 @@ def test_status_unbounded_by_the_value_test_and_by_running_off() -> None:
 
 
 def test_unbounded_with_plain_gd_too() -> None:
-    r = minimize(BRIEF, start=(1, 1), method="gd", lr=0.01)
+    r = minimize(SADDLE_EXAMPLE, start=(1, 1), method="gd", lr=0.01)
     assert r.status == "unbounded" and r.nit < 10_000
 
 
@@ -519,7 +519,7 @@ def test_on_any_convex_quadratic_the_default_finds_the_exact_minimum(b, a1, a2, 
 
 
 def test_an_unbounded_report_names_the_critical_point_and_its_kind() -> None:
-    """The brief's example: no minimum, no maximum; its only critical point (0, 0) is a saddle."""
+    """The saddle example: no minimum, no maximum; its only critical point (0, 0) is a saddle."""
     for run in (gc.minimize, gc.maximize):
         r = run("x**2+2*x*y+cos(x+2*y)")
         assert r.status == "unbounded" and not r.success
@@ -561,6 +561,38 @@ def test_flat_but_real_minima_still_converge(text: str, at: float) -> None:
 def test_a_bad_seed_is_a_clear_error(seed) -> None:
     with pytest.raises(gc.GradcoreError, match="seed must be a whole number >= 0"):
         gc.minimize("x**2", starts=3, seed=seed)
+
+
+def _runs_off_past_its_domain(p):
+    # -log(1 + x^2) falls forever, and (made up for the test) is undefined past |x| = 5e8.
+    return -((1 + p[0] * p[0]).log()) + (5e8 - p[0] * p[0] / 5e8).sqrt() * 0
+
+
+@pytest.mark.parametrize("reason, status, f, kwargs", [
+    (Reason.TOL, "converged", "x**2", {}),
+    (Reason.SADDLE, "saddle", "x**2 - y**2", dict(start=(0, 0))),
+    (Reason.PROBE, "saddle", "x**3", dict(start=0.0)),
+    (Reason.BELOW, "unbounded", "x", {}),
+    (Reason.ASYMPTOTE, "unbounded", "exp(x)", {}),
+    (Reason.RUNOFF, "unbounded", _runs_off_past_its_domain,
+     dict(start=[2.0], method="adam", lr=3e8, tol=1e-15)),
+    (Reason.FLAT_FAR, "unbounded", "-log(1 + x^2)", {}),
+    (Reason.MAX_ITER, "max_iter", "x**2", dict(start=5, method="gd", lr=1e-6, max_iter=100)),
+    (Reason.STALLED, "max_iter", "log(x)", dict(method="armijo")),
+    (Reason.START, "non_finite", "log(x)", dict(start=-1)),
+    (Reason.EDGE, "non_finite", "log(x)", dict(start=1)),
+    (Reason.NON_FINITE, "non_finite", "log(x)", dict(start=1, method="gd")),
+])
+def test_every_reason_is_reached_by_a_real_function_and_has_its_sentence(reason, status, f, kwargs) -> None:
+    r = minimize(f, **kwargs)
+    assert r.reason is reason and r.reason == reason.value and r.status == status
+    assert reason in MESSAGES
+
+
+def test_the_reasons_are_the_strings_they_always_were() -> None:
+    assert {r.value for r in Reason} == {"tol", "saddle", "probe", "below", "asymptote", "runoff", "flat_far",
+                                         "max_iter", "stalled", "start", "edge", "non_finite"}
+    assert str(Reason.ASYMPTOTE) == "asymptote"
 
 
 def test_a_fixed_rate_that_overshoots_back_and_forth_is_called_too_large() -> None:

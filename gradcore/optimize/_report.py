@@ -1,0 +1,158 @@
+"""What the command line prints about a search: the human report, the JSON object, the progress log.
+
+Also the optional exact check of a critical point by sympy (imported only when it is asked for).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from ..expr import Expr
+from ..format import json_number, number, point as fmt_point
+from ._result import HistoryEntry, OptimizeResult, Reason, Status, plural
+
+__all__ = ["report_dict", "report_text", "headline", "log_header", "log_line", "exact_critical_point"]
+
+
+def _json(v: float) -> float | None:
+    return json_number(float(v))
+
+
+def report_dict(result: OptimizeResult, expr: Expr | None = None) -> dict[str, Any]:
+    """The JSON object `--json` prints: plain types only; inf and nan become null."""
+    out: dict[str, Any] = {
+        "expression": None if expr is None else str(expr),
+        "direction": result.direction,
+        "method": result.method,
+        "status": result.status.value,
+        "success": result.success,
+        "point": {k: _json(v) for k, v in result.point.items()},
+        "fun": _json(result.fun),
+        "grad_norm": _json(result.grad_norm),
+        "nit": result.nit,
+        "message": result.message,
+        "classification": result.classification,
+        "variables": list(result.variables),
+        "nfev": result.nfev,
+        "start": result.start,
+    }
+    if expr is not None:
+        out["gradient"] = {v: str(expr.diff(v)) for v in expr.variables}
+    if result.critical_point is not None:
+        cp = result.critical_point
+        out["critical_point"] = {"point": cp.point, "fun": _json(cp.fun), "classification": cp.classification}
+    if result.runs:
+        out["optima"] = [{"point": o.point, "fun": o.fun, "classification": o.classification,
+                          "count": o.count} for o in result.optima]
+    return out
+
+
+def headline(result: OptimizeResult) -> str:
+    """One line: what was found, or why nothing was."""
+    goal = "minimum" if result.direction == "minimize" else "maximum"
+    side = "below" if goal == "minimum" else "above"
+    where = fmt_point(result.point) or "(no variables)"
+    fun = number(result.fun, 10)
+    status = result.status
+    if status is Status.CONVERGED:
+        return f"{goal}: f = {fun} at {where}"
+    if status is Status.UNBOUNDED and result.reason == Reason.ASYMPTOTE:
+        return (f"no {goal}: f only approaches its {'infimum' if goal == 'minimum' else 'supremum'} "
+                "as x runs off to infinity")
+    if status is Status.UNBOUNDED:
+        return f"no {goal}: f is unbounded {side}"
+    if status is Status.SADDLE:
+        if result.classification == "degenerate":
+            return (f"no {goal} here: the gradient vanishes at {where} (f = {fun}), "
+                    f"but f is {'lower' if goal == 'minimum' else 'higher'} nearby")
+        what = "a saddle point" if result.classification == "saddle" else f"a {result.classification}"
+        return f"no {goal} here: the gradient vanishes at {what}, {where} (f = {fun})"
+    if status is Status.MAX_ITER:
+        return f"no {goal} found: the search stopped before the gradient vanished"
+    if result.nit == 0 and not math.isfinite(result.fun):
+        return f"no {goal} found: f cannot be evaluated at the start"
+    if result.message.startswith("diverged"):
+        return f"no {goal} found: the iteration diverged"
+    return f"no {goal} found: f could not be evaluated on the way"
+
+
+def report_text(result: OptimizeResult, expr: Expr | None = None) -> str:
+    """The human summary: the formula and its gradient, the answer, status, classification, cost."""
+    lines = []
+    if expr is not None:
+        names = ", ".join(expr.variables)
+        lines.append(f"{result.direction} f({names}) = {expr}")
+        lines += [f"  df/d{v} = {expr.diff(v)}" for v in expr.variables]
+        lines.append("")
+    lines.append(headline(result))
+    lines.append(f"status: {result.status.value} ({result.message})")
+    if result.status is not Status.CONVERGED and result.status is not Status.SADDLE:
+        lines.append(f"last point: {fmt_point(result.point) or '(no variables)'} "
+                     f"(f = {number(result.fun, 10)})")
+    cp = result.critical_point
+    if cp is not None:
+        lines.append(f"critical point: {fmt_point(cp.point)} (f = {number(cp.fun, 10)}), "
+                     f"a {cp.classification}")
+    elif result.classification is not None:
+        w = result.eigenvalues
+        eig = "" if w is None or not w.size else \
+            f" (Hessian eigenvalues {', '.join(number(float(v), 10) for v in w)})"
+        at = "" if result.status in (Status.CONVERGED, Status.SADDLE) else " at the last point"
+        lines.append(f"classification{at}: {result.classification}{eig}")
+    lines.append(f"method: {result.method}, {plural(result.nit, 'iteration')}, "
+                 f"{plural(result.nfev, 'evaluation')} of f and its gradient")
+    if result.runs:
+        goal = "minima" if result.direction == "minimize" else "maxima"
+        lines.append(f"distinct local {goal} from {len(result.runs)} starts (best first):")
+        lines += [f"  f = {number(o.fun, 10)} at {fmt_point(o.point)} ({plural(o.count, 'run')})"
+                  for o in result.optima] or ["  (none: no run converged)"]
+    return "\n".join(lines)
+
+
+def log_header(variables: Sequence[str]) -> str:
+    """The header of the --log-every progress table."""
+    return f"{'iteration':>9}  {'f':>17}  {'|grad f|':>12}  " + "  ".join(f"{v:>15}" for v in variables)
+
+
+def log_line(entry: HistoryEntry) -> str:
+    """One row of the progress table, like the tutorials' "epoch N: loss = ..." lines."""
+    # Fixed-width g-format columns (not format.number), so the rows line up under the header.
+    return (f"{entry.nit:>9}  {entry.fun:>17.10g}  {entry.grad_norm:>12.6g}  "
+            + "  ".join(f"{v:>15.10g}" for v in entry.x))
+
+
+def exact_critical_point(expr: Expr, point: Mapping[str, float], timeout: float = 2.0) -> str:
+    """Ask sympy whether a simple closed form near `point` is an exact critical point.
+
+    Each coordinate is guessed with sympy.nsimplify (rationals, pi, e, square roots) at a few
+    tolerances, and a guess is kept only if every partial derivative is exactly 0 there. sympy
+    runs in a daemon thread that is abandoned after `timeout` seconds, so this never hangs.
+    """
+    import threading
+
+    found: list[str] = []
+
+    def work() -> None:
+        import sympy as sp
+
+        s = expr.to_sympy()
+        symbols = {sym.name: sym for sym in s.free_symbols}
+        syms = [symbols.get(v, sp.Symbol(v, real=True)) for v in expr.variables]
+        partials = [sp.diff(s, sym) for sym in syms]
+        for tol in (1e-12, 1e-9, 1e-6, 1e-4):
+            guess = {sym: sp.nsimplify(float(point[v]), [sp.pi, sp.E], tolerance=tol)
+                     for sym, v in zip(syms, expr.variables)}
+            if all(sp.simplify(d.subs(guess)) == 0 for d in partials):
+                value = sp.simplify(s.subs(guess))
+                coords = ", ".join(f"{sym} = {guess[sym]}" for sym in syms)
+                found.append(f"exact critical point (sympy): {coords}, f = {value}")
+                return
+        found.append("exact critical point (sympy): no simple closed form found near this point")
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if found:
+        return found[0]
+    return f"exact critical point (sympy): not found within {number(timeout, 10)} s"
