@@ -10,8 +10,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .tensor import Tensor, generator, matmul, tensor
-from .tensor import mse_loss as _mse_loss
+from .tensors import Tensor, generator, matmul, mse_loss, tensor
 
 __all__ = ["Module", "Linear", "MSELoss", "mse_loss"]
 
@@ -91,16 +90,6 @@ class Linear(Module):
     def __repr__(self) -> str:
         return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None})")
-
-
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error, mean((input - target)**2) ('sum': the sum; 'none': the squares).
-
-    One node in the graph (MseLossBackward0), whose gradient chains the table's sub and pow rules.
-    Unlike PyTorch, which only warns, different shapes are an error: broadcasting (n, 1) against
-    (n,) would silently compare every prediction with every target.
-    """
-    return _mse_loss(input, target, reduction)
 
 
 class MSELoss(Module):

@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import GradcoreError
 from .grad_mode import enable_grad, no_grad
-from .tensor import Tensor
+from .tensors import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gc as pygc
+import subprocess
 import sys
 import weakref
 
@@ -15,7 +16,8 @@ from hypothesis.extra import numpy as hnp
 
 import gradcore
 from gradcore import GradcoreError, ops
-from gradcore.tensor import Tensor, make_dot, tensor
+from gradcore.tensors import Tensor, tensor
+from gradcore.viz.tensor_graph import make_dot
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -83,6 +85,21 @@ def test_every_table_primitive_is_a_tensor_method_with_the_tables_gradient(name)
     # the forward value is the table's numpy implementation
     out = getattr(tensor(arrays[0]), name)(*[tensor(a) for a in arrays[1:]])
     np.testing.assert_array_equal(out.numpy(), row.array(*arrays))
+
+
+@pytest.mark.parametrize("operator", ops.OPERATORS, ids=lambda o: o.primitive)
+def test_every_table_operator_is_a_tensor_operator(operator):
+    # ops.OPERATORS names the dunder; Tensor's operator methods are the table row's method.
+    method = getattr(Tensor, operator.primitive)
+    assert getattr(Tensor, f"__{operator.dunder}__") is method
+    x, y = tensor(np.array([1.5, 2.0])), tensor(np.array([0.5, 3.0]))
+    row = ops.PRIMITIVES[operator.primitive]
+    if operator.arity == 1:
+        np.testing.assert_array_equal(getattr(x, f"__{operator.dunder}__")().numpy(),
+                                      row.array(x.numpy()))
+    else:
+        reflected = getattr(x, f"__r{operator.dunder}__")(y)
+        np.testing.assert_array_equal(reflected.numpy(), row.array(y.numpy(), x.numpy()))
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in ops.PRIMITIVES.items() if r.arity == 2))
@@ -477,6 +494,15 @@ def test_casting_an_intermediate_is_recorded_and_casts_the_gradient_back():
     (y * y).sum().backward()
     assert x.grad.dtype == np.float32 and x.grad.tolist() == [18.0, 36.0]
     assert x.to(np.float32) is x
+
+
+def test_importing_gradcore_does_not_load_numpy_random():
+    # The generator behind randn is made on first use, so a start-up without random numbers
+    # does not pay for numpy.random.
+    code = ("import sys, gradcore, gradcore.nn, gradcore.optim; "
+            "assert 'numpy.random' not in sys.modules; "
+            "gradcore.randn(2); assert 'numpy.random' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_helpers_zeros_ones_randn_are_seeded():
