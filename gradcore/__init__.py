@@ -10,13 +10,12 @@ from .errors import DomainError, GradcoreError, NotDifferentiableError, NumericO
 from .expr import Expr, const, var
 from .parse import parse
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
-# compile, minimize and tensor are both modules and functions: importing the modules here, before
-# binding the functions, keeps gradcore.compile / .minimize / .tensor the functions for good.
-from .compile import CompiledExpr, compile
-from .minimize import OptimizeResult, maximize, minimize
-from .tensor import (Tensor, cat, concatenate, float32, float64, from_numpy, int64, make_dot,
-                     manual_seed, matmul, ones, ones_like, rand, randn, stack, tensor, zeros,
-                     zeros_like)
+# minimize and tensor are both modules and functions: importing the modules here, before
+# binding the functions, keeps gradcore.minimize / .tensor the functions for good.
+from .codegen import CompiledExpr, compile
+from .optimize import OptimizeResult, maximize, minimize
+from .tensors import (Tensor, cat, concatenate, float32, float64, from_numpy, int64, manual_seed,
+                      matmul, ones, ones_like, rand, randn, stack, tensor, zeros, zeros_like)
 
 # Loaded on first use (PEP 562), so `python -m gradcore minimize ...` does not pay for the teaching
 # views, the scalar engine or the tutorials' modules: name -> (module, attribute or None).
@@ -26,6 +25,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "check_gradient": ("check", "check_gradient"), "GradientCheck": ("check", "GradientCheck"),
     "to_dot": ("viz", "to_dot"), "to_mermaid": ("viz", "to_mermaid"), "trace": ("viz", "trace"),
     "datasets": ("datasets", None), "nn": ("nn", None), "optim": ("optim", None),
+    "make_dot": ("viz.tensor_graph", "make_dot"),
 }
 
 

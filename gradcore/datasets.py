@@ -1,7 +1,7 @@
-"""The small data sets of the source tutorials (gradcore's worked examples), as numpy arrays.
+"""The small data sets of the tutorials gradcore reproduces (docs/worked-examples.md), as numpy arrays.
 
-Each function names the source document (in shared/seeds/, see ../shared/worked-examples.md) it
-comes from and returns fresh arrays, so a caller may change them freely.
+Each function names the tutorial it comes from, by its own title, and returns fresh arrays, so a
+caller may change them freely.
 """
 
 from __future__ import annotations
@@ -10,17 +10,19 @@ import numpy as np
 
 __all__ = ["height_weight", "study_hours", "exam_scores", "regression_4x2", "SOURCES"]
 
-# Which source document each data set comes from.
+# Which tutorial each data set comes from, by the tutorial's own title.
 SOURCES = {
-    "height_weight": "001 (week6 Chapter 3, a PyTorch workflow: height -> weight)",
-    "study_hours": "000 and 002 (PyTorchZeroToAll lecture 3: hours studied -> score)",
-    "exam_scores": "000 (multivariate linear regression on three exam scores)",
-    "regression_4x2": "004 (linear regression by gradient descent, true beta = [1, 2, 3])",
+    "height_weight": "week6_Chapter3 처음 시작하는 머신 러닝 (a PyTorch workflow: height -> weight)",
+    "study_hours": "[PyTorchZeroToAll] 3. Gradient Descent, and 모두의 딥러닝 season2: Lec_3 Gradient Descent "
+                   "(hours studied -> score)",
+    "exam_scores": "모두의 딥러닝 season2: Lec_3 Gradient Descent (multivariate regression on three exam scores)",
+    "regression_4x2": "미분과 경사하강법(Gradient Descent) (linear regression by gradient descent, "
+                      "true beta = [1, 2, 3])",
 }
 
 
 def height_weight() -> np.ndarray:
-    """Five people's (height cm, weight kg), a 5x2 float64 array: source 001's `sampleData1`."""
+    """Five people's (height cm, weight kg), a 5x2 float64 array: the PyTorch-workflow tutorial's `sampleData1`."""
     return np.array([
         [166.0, 58.7],
         [176.0, 75.7],
@@ -32,12 +34,12 @@ def height_weight() -> np.ndarray:
 
 def study_hours() -> tuple[list[float], list[float]]:
     """Hours studied x = [1, 2, 3] and scores y = [2, 4, 6] (so y = 2x), as Python lists:
-    sources 000 and 002, which train y = w*x one sample at a time."""
+    PyTorchZeroToAll lecture 3, which trains y = w*x one sample at a time."""
     return [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
 
 
 def exam_scores() -> tuple[np.ndarray, np.ndarray]:
-    """Three quiz scores (5x3) and the final score (5,), float64: source 000's x_train, y_train
+    """Three quiz scores (5x3) and the final score (5,), float64: Lec_3's x_train, y_train
     (the source stores y as a 5x1 column; here it is a vector)."""
     x = np.array([
         [73.0, 80.0, 75.0],
@@ -51,7 +53,7 @@ def exam_scores() -> tuple[np.ndarray, np.ndarray]:
 
 
 def regression_4x2() -> tuple[np.ndarray, np.ndarray]:
-    """X (4x2) and y = X @ [1, 2] + 3, float64: source 004's example whose least-squares answer is
+    """X (4x2) and y = X @ [1, 2] + 3, float64: the differentiation tutorial's example whose answer is
     beta = [1, 2, 3] once an intercept column is appended."""
     x = np.array([[1.0, 1.0], [1.0, 2.0], [2.0, 2.0], [2.0, 3.0]])
     return x, x @ np.array([1.0, 2.0]) + 3.0

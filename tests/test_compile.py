@@ -50,7 +50,7 @@ def test_worked_example_value_gradient_and_hessian() -> None:
     x, y = 1.0, 2.0
     s, c = math.sin(x + 2 * y), math.cos(x + 2 * y)
     assert f.value(x, y) == x**2 + 2*x*y + 3 + c
-    # The partials of worked-examples.md section 2 (the chain rule's factor 2 in the y-partial).
+    # The partials of docs/worked-examples.md, example 2 (the chain rule's factor 2 in the y-partial).
     dx, dy = f.grad(x, y)
     assert math.isclose(dx, 2*x + 2*y - s, rel_tol=1e-15)
     assert math.isclose(dy, 2*x - 2*s, rel_tol=1e-15)
@@ -61,7 +61,7 @@ def test_worked_example_value_gradient_and_hessian() -> None:
 
 
 def test_worked_example_saddle_hessian_is_diag_1_minus_4() -> None:
-    # worked-examples.md: x**2 + 2*x*y + cos(x + 2*y) has its only critical point at (0, 0), a saddle.
+    # docs/worked-examples.md: x**2 + 2*x*y + cos(x + 2*y) has its only critical point at (0, 0), a saddle.
     f = gc.compile("x**2 + 2*x*y + cos(x + 2*y)")
     assert f.grad(0.0, 0.0) == (0.0, 0.0)
     assert f.hessian(0.0, 0.0).tolist() == [[1.0, 0.0], [0.0, -4.0]]

@@ -97,7 +97,7 @@ def test_evaluate_agrees_with_sympy(e: gc.Expr, p: dict) -> None:
 
 # ---- differentiation ---------------------------------------------------------------------
 
-def test_the_issue_examples_print_exactly() -> None:
+def test_the_tutorial_derivatives_print_exactly() -> None:
     assert str(gc.parse("x**2+2*x+3").diff("x")) == "2*x + 2"
     f = gc.parse("x**2 + 2*x*y + 3 + cos(x + 2*y)")
     dx, dy = f.diff("x"), f.diff("y")
@@ -301,3 +301,33 @@ def test_function_methods_and_abs_build_expressions() -> None:
 def test_careless_calls_get_clear_errors(call_, error, words: str) -> None:
     with pytest.raises(error, match=words):
         call_()
+
+
+# ---- pickling by structure -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["-" * 202 + "x", "x**2 + 2*x*y + cos(x + 2*y)", "-0*x + pi*e", "2xy + x"])
+def test_pickle_round_trips_by_structure(text: str) -> None:
+    import pickle
+
+    e = gc.parse(text)
+    back = pickle.loads(pickle.dumps(e))
+    assert back is e  # interned again: the very same node, so == and `is` survive
+
+
+def test_pickle_keeps_a_tree_whose_text_would_not_reparse() -> None:
+    import pickle
+
+    # 1e300*1e300 overflows, so the printed form of this derivative is refused by the parser; the
+    # pickle holds the tree, not the text, and still loads.
+    d = (gc.const(1e300) * gc.var("x") * gc.const(1e10)).diff("x")
+    with pytest.raises(gc.ParseError):
+        gc.parse(str(d))
+    assert pickle.loads(pickle.dumps(d)) is d
+
+
+def test_unpickling_refuses_a_node_the_table_does_not_have() -> None:
+    from gradcore.expr import _rebuild
+
+    with pytest.raises(gc.GradcoreError, match="unknown node 'spam'"):
+        _rebuild((("var", None, "x", ()), ("spam", None, None, (0,))))

@@ -42,7 +42,7 @@ def test_grammar_shapes() -> None:
     assert gc.parse("theta + θ + x_1 + x1").variables == ("theta", "x1", "x_1", "θ")
 
 
-def test_the_issue_examples_parse() -> None:
+def test_the_formulas_of_the_tutorials_parse() -> None:
     f = gc.parse("x^2 + 2xy + cos(x+2y)")
     assert f is gc.parse("x**2 + 2*x*y + cos(x + 2*y)")
     assert f.variables == ("x", "y")
