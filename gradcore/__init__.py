@@ -10,8 +10,8 @@ from .errors import DomainError, GradcoreError, NotDifferentiableError, NumericO
 from .expr import Expr, const, var
 from .parse import parse
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
-# minimize and tensor are both modules and functions: importing the modules here, before
-# binding the functions, keeps gradcore.minimize / .tensor the functions for good.
+# The packages are named codegen, optimize and tensors, so gc.compile, gc.minimize and gc.tensor are
+# plainly the functions: no module shadows them, whatever is imported first.
 from .codegen import CompiledExpr, compile
 from .optimize import OptimizeResult, maximize, minimize
 from .tensors import (Tensor, cat, concatenate, float32, float64, from_numpy, int64, manual_seed,

@@ -1,6 +1,6 @@
 """Gradients and Hessians of formulas and Python functions at a point, by reverse-mode autograd.
 
-Formulas go through compiled adjoint code (compile.py); Python functions through Value graphs.
+Formulas go through compiled adjoint code (codegen/); Python functions through Value graphs.
 """
 
 from __future__ import annotations

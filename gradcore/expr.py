@@ -1,6 +1,8 @@
 """Immutable, hash-consed expression trees: evaluation, exact differentiation, printing, sympy.
 
 Every walk here is iterative, so a tree thousands of levels deep never meets Python's recursion limit.
+It is longer than most modules because Expr's operators and the light simplifier behind them need each
+other: apart, they would import each other in a circle.
 """
 
 from __future__ import annotations
@@ -191,18 +193,8 @@ class Expr:
         """Convert a sympy expression made of table functions; anything else is a GradcoreError."""
         return _sympy.from_sympy(expr, const=const, var=var, call=call)
 
-    # ---- operators (they simplify lightly; the parser builds raw trees instead) ---------------
-    def __add__(self, other: Any) -> "Expr": return _add(self, as_expr(other))
-    def __radd__(self, other: Any) -> "Expr": return _add(as_expr(other), self)
-    def __sub__(self, other: Any) -> "Expr": return _sub(self, as_expr(other))
-    def __rsub__(self, other: Any) -> "Expr": return _sub(as_expr(other), self)
-    def __mul__(self, other: Any) -> "Expr": return _mul(self, as_expr(other))
-    def __rmul__(self, other: Any) -> "Expr": return _mul(as_expr(other), self)
-    def __truediv__(self, other: Any) -> "Expr": return _div(self, as_expr(other))
-    def __rtruediv__(self, other: Any) -> "Expr": return _div(as_expr(other), self)
-    def __pow__(self, other: Any) -> "Expr": return _pow(self, as_expr(other))
-    def __rpow__(self, other: Any) -> "Expr": return _pow(as_expr(other), self)
-    def __neg__(self) -> "Expr": return _neg(self)
+    # ---- operators: __add__, __radd__, ..., __neg__ come from ops.OPERATORS (see the end of the
+    # module); they simplify lightly, while the parser builds raw trees instead.
     def __pos__(self) -> "Expr": return self
     def __abs__(self) -> "Expr": return call("abs", self)
 
@@ -462,6 +454,30 @@ def _function_method(name: str):
 # x.sin(), x.exp(), x.sigmoid(), ...: one method per function row of the table, as on Value.
 for _name in ops.FUNCTIONS:
     setattr(Expr, _name, _function_method(_name))
+
+
+def _operator_methods(o: ops.Operator) -> None:
+    """Give Expr the Python methods of operator `o`: x + y calls _add(x, y), 2 + x calls _add(2, x)."""
+    build = _SIMPLIFYING[o.primitive]
+    if o.arity == 1:
+        def unary(self: Expr) -> Expr:
+            return build(self)
+        methods = {f"__{o.dunder}__": unary}
+    else:
+        def forward(self: Expr, other: Any) -> Expr:
+            return build(self, as_expr(other))
+
+        def reflected(self: Expr, other: Any) -> Expr:
+            return build(as_expr(other), self)
+        methods = {f"__{o.dunder}__": forward, f"__r{o.dunder}__": reflected}
+    for name, method in methods.items():
+        method.__name__ = method.__qualname__ = name
+        method.__doc__ = f"{o.symbol} ({o.primitive}), built with the light simplifications of `identity`."
+        setattr(Expr, name, method)
+
+
+for _op in ops.OPERATORS:
+    _operator_methods(_op)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The source tutorials' code runs on gradcore and reproduces their numbers (worked examples 4-6).
+"""The tutorials' code runs on gradcore and reproduces their numbers (docs/worked-examples.md, 4-6).
 
-SOURCE_001 is the PyTorch code of source document 001 (height -> weight), block by block, with only
+PYTORCH_WORKFLOW is the PyTorch code of the tutorial "week6_Chapter3 처음 시작하는 머신 러닝"
+(height -> weight), block by block, with only
 its import lines changed to gradcore. The blog lost the indentation of two loops when it split them
 across boxes; it is restored here and nothing else is touched. Plotting goes to a stand-in `plt`
 (matplotlib is not a dependency) and `display` to a list, so every line of the source still runs.
@@ -24,7 +25,7 @@ import gradcore as torch
 from gradcore import make_dot
 """
 
-SOURCE_001 = [
+PYTORCH_WORKFLOW = [
     # 1. the 3-D picture of gradient descent on L(u, v) (numpy only)
     '''
 def L(u, v):
@@ -480,13 +481,13 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def run_001():
-    """Run SOURCE_001 once: (namespace after each block, printed text of each block, plot log)."""
+    """Run PYTORCH_WORKFLOW once: (namespace after each block, printed text of each block, plot log)."""
     plots: list = []
     shown: list = []
     ns: dict = {"plt": Recorder(plots), "display": shown.append}
     exec(IMPORTS_001, ns)  # noqa: S102 - our own test code
     printed, snapshots = [], []
-    for block in SOURCE_001:
+    for block in PYTORCH_WORKFLOW:
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             exec(block, ns)  # noqa: S102
@@ -496,7 +497,7 @@ def run_001():
 
 
 def _block(marker: str) -> int:
-    return next(i for i, b in enumerate(SOURCE_001) if marker in b)
+    return next(i for i, b in enumerate(PYTORCH_WORKFLOW) if marker in b)
 
 
 def test_001_prints_what_the_source_shows(run_001):
