@@ -1,5 +1,6 @@
-"""Teaching views of a computation graph: DOT and Mermaid pictures (graph.py), trace tables (trace.py),
-and the Tensor graph picture `make_dot` (tensor_graph.py). This module only re-exports them.
+"""Teaching views of a computation graph: DOT, Mermaid and `draw` (graph.py), the SVG layout and the
+Graph object (svg.py), trace tables (trace.py), and the Tensor picture `make_dot` (tensor_graph.py).
+This module only re-exports them.
 """
 
 from __future__ import annotations
@@ -7,10 +8,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .graph import to_dot, to_mermaid
+from .graph import draw, to_dot, to_mermaid
+from .svg import Graph
 from .trace import BackwardRow, ForwardRow, Trace, trace
 
-__all__ = ["to_dot", "to_mermaid", "trace", "Trace", "ForwardRow", "BackwardRow", "make_dot"]
+__all__ = ["to_dot", "to_mermaid", "draw", "Graph", "trace", "Trace", "ForwardRow", "BackwardRow", "make_dot"]
 
 
 def __getattr__(name: str) -> Any:

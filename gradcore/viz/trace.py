@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..expr import F as SYMBOLIC, ONE, Expr, raw, var
-from ..format import number, point as point_text
+from ..format import html_table, number, point as point_text
 from ..ops import PRIMITIVES
 from ..parse import as_formula
 from ..value import FAST_FLOAT, Value, build_nodes, not_differentiable, topological_order
@@ -62,14 +62,10 @@ class Trace:
                 "backward": [vars(r) for r in self.backward],
                 "gradient": dict(self.gradient)}
 
-    def __str__(self) -> str:
-        at = point_text(self.point, DIGITS, sep="=") or "(no variables)"
-        out = [f"forward pass: f = {self.expression} at {at}"]
-        out += _table(["node", "operation", "expression", "value"],
-                      [(r.node, r.operation, r.expression, number(r.value, DIGITS)) for r in self.forward],
-                      right={3})
-        out.append("")
-        out.append("backward pass, in execution order (adjoint of a node = d f / d node):")
+    def _forward_rows(self) -> list[tuple]:
+        return [(r.node, r.operation, r.expression, number(r.value, DIGITS)) for r in self.forward]
+
+    def _backward_rows(self) -> list[tuple]:
         rows = []
         for r in self.backward:
             if r.step == 0:
@@ -77,15 +73,37 @@ class Trace:
             else:
                 rows.append((str(r.step), r.node, r.source, r.local_formula, number(r.local, DIGITS),
                              number(r.upstream, DIGITS), number(r.adjoint, DIGITS)))
-        out += _table(["step", "node", "from", "local derivative", "= value", "upstream", "adjoint"],
-                      rows, right={0, 4, 5, 6})
-        out.append("")
+        return rows
+
+    def _lines(self) -> tuple[str, str, str]:
+        """The title of the forward table, of the backward table, and the gradient line."""
+        at = point_text(self.point, DIGITS, sep="=") or "(no variables)"
         partials = ((f"df/d{k}", v) for k, v in self.gradient.items())
-        out.append("gradient: " + (point_text(partials, DIGITS) or "none (f has no variables)"))
+        return (f"forward pass: f = {self.expression} at {at}",
+                "backward pass, in execution order (adjoint of a node = d f / d node):",
+                "gradient: " + (point_text(partials, DIGITS) or "none (f has no variables)"))
+
+    def __str__(self) -> str:
+        forward, backward, gradient = self._lines()
+        out = [forward, *_table(*_FORWARD, self._forward_rows()), ""]
+        out += [backward, *_table(*_BACKWARD, self._backward_rows()), ""]
+        out.append(gradient)
         return "\n".join(out)
 
+    def _repr_html_(self) -> str:
+        """The same two tables as print shows, as HTML for a notebook (every text escaped)."""
+        forward, backward, gradient = self._lines()
+        (fh, fr), (bh, br) = _FORWARD, _BACKWARD
+        return "\n".join([html_table(fh, self._forward_rows(), forward, fr),
+                          html_table(bh, self._backward_rows(), backward, br, notes=[gradient])])
 
-def _table(header: list[str], rows: list[tuple], right: set[int]) -> list[str]:
+
+# The header and the right-aligned (number) columns of each table, for print and for notebooks.
+_FORWARD = (["node", "operation", "expression", "value"], {3})
+_BACKWARD = (["step", "node", "from", "local derivative", "= value", "upstream", "adjoint"], {0, 4, 5, 6})
+
+
+def _table(header: list[str], right: set[int], rows: list[tuple]) -> list[str]:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = []
     for r in [header, *rows]:
