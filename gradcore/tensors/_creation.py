@@ -1,5 +1,6 @@
-"""Making tensors: from data, filled, random (one seeded generator, created on first use), and by
-joining several tensors; plus the dtype names PyTorch code spells (float32, ...).
+"""Making tensors: from data, filled, ranges, random (one seeded generator, created on first use,
+or a Generator object of your own), and by joining several tensors; plus the dtype names PyTorch
+code spells (float32, ...).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import GradcoreError
-from ._tensor import Tensor
+from ._tensor import Tensor, as_array
 from ._vjps import CAT
 
 float32 = np.float32
@@ -24,7 +25,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     Python floats (and lists of them) become float32 and Python ints int64, as in PyTorch; numpy
     arrays and numpy scalars keep their dtype; `dtype=` overrides both.
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    t = Tensor._make(as_array(data, dtype))
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -50,6 +52,33 @@ def generator() -> np.random.Generator:
     if _RNG is None:
         _RNG = np.random.default_rng()
     return _RNG
+
+
+class Generator:
+    """A random number generator of your own, as torch.Generator: `g = Generator().manual_seed(0)`,
+    then `randperm(n, generator=g)`, `DataLoader(..., generator=g)` or `random_split(..., generator=g)`.
+    It draws from numpy's default generator, so the numbers differ from torch's."""
+
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng()
+
+    def manual_seed(self, seed: int) -> "Generator":
+        """Restart the stream from `seed`. Returns self, so that it chains."""
+        self.rng = np.random.default_rng(seed)
+        return self
+
+
+def rng_of(gen: Any = None) -> np.random.Generator:
+    """The numpy generator behind `gen`: a Generator, a numpy Generator, or None for gradcore's
+    own (the one manual_seed resets)."""
+    if gen is None:
+        return generator()
+    if isinstance(gen, Generator):
+        return gen.rng
+    if isinstance(gen, np.random.Generator):
+        return gen
+    raise GradcoreError(f"generator must be a gradcore Generator or a numpy Generator, "
+                        f"not {type(gen).__name__}")
 
 
 def _shape_args(shape: tuple) -> tuple:
@@ -86,6 +115,39 @@ def rand(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32) -> T
     """Uniform samples in [0, 1)."""
     data = generator().random(_shape_args(shape)).astype(dtype)
     return tensor(data, requires_grad=requires_grad)
+
+
+def randperm(n: int, generator: Any = None, dtype: Any = np.int64,
+             requires_grad: bool = False) -> Tensor:
+    """0, 1, ..., n - 1 in a random order (every order equally likely)."""
+    perm = rng_of(generator).permutation(int(n)).astype(dtype, copy=False)
+    return tensor(perm, requires_grad=requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """start, start + step, ... up to but not including end (arange(n) is 0, ..., n - 1).
+
+    int64 when start, end and step are all integers, float32 otherwise, as in PyTorch.
+    """
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        whole = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                    for v in (start, end, step))
+        dtype = np.int64 if whole else np.float32
+    if step == 0:
+        raise GradcoreError("arange: step must not be 0")
+    return tensor(np.arange(start, end, step).astype(dtype), requires_grad=requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = np.float32,
+             requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced numbers from start to end, both included:
+    start + i * (end - start) / (steps - 1)."""
+    if steps < 0:
+        raise GradcoreError(f"linspace: steps must be 0 or more, not {steps}")
+    return tensor(np.linspace(start, end, int(steps)).astype(dtype), requires_grad=requires_grad)
 
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:

@@ -19,8 +19,8 @@ from ..errors import GradcoreError
 from ..grad_mode import _State, is_grad_enabled
 from ._elementwise import ELEMENTWISE, FORWARD, SAVE_PLAN
 from ._node import Node, Op, nodes_from
-from ._vjps import (CAST, CLONE, GETITEM, MATMUL, MAX, MEAN, MIN, RESHAPE, SUM, TRANSPOSE,
-                    sum_to_shape)
+from ._vjps import (CAST, CLAMP, CLONE, GETITEM, MATMUL, MAX, MEAN, MIN, RELU, RESHAPE, SUM,
+                    TRANSPOSE, sum_to_shape)
 
 # Python floats become float32 tensors, as in PyTorch; numpy arrays keep the dtype they have.
 DEFAULT_FLOAT = np.dtype(np.float32)
@@ -56,6 +56,8 @@ class Tensor:
 
     Leaves are the tensors you create; they collect gradients in `.grad` when `requires_grad` is set.
     Every other tensor remembers its parents and the operation that made it (`grad_fn`).
+    Called as a class, `Tensor([1, 2])` is float32 whatever the data, as torch.Tensor is;
+    `tensor([1, 2])` infers the dtype (int64 here), as torch.tensor does.
     """
 
     __slots__ = ("_data", "grad", "_requires_grad", "_node", "__weakref__")
@@ -65,7 +67,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self._data = as_array(data, dtype)
+        self._data = as_array(data, DEFAULT_FLOAT if dtype is None else dtype)
         self.grad = None
         self._requires_grad = False
         self._node = None
@@ -423,6 +425,54 @@ class Tensor:
     def T(self) -> "Tensor":
         return self.transpose()
 
+    def t(self) -> "Tensor":
+        """The transpose of a matrix; a 0-d or 1-D tensor comes back as it is (torch's t())."""
+        if self._data.ndim > 2:
+            raise GradcoreError(f"t() expects at most 2 dimensions, not {self._data.ndim}; "
+                                "use transpose(dim0, dim1) or permute(...)")
+        return self.transpose() if self._data.ndim == 2 else self
+
+    # ---- everyday extras built from the operations above --------------------------------------
+    def relu(self) -> "Tensor":
+        """max(x, 0), elementwise; d/dx = 1 where x > 0, else 0 (also at 0, as PyTorch takes it)."""
+        x = self._data
+        # The gradient is the table's mul rule for x * (x > 0); only the mask is kept for it.
+        return Tensor._make(np.maximum(x, 0), (self,), RELU,
+                            x > 0 if self._requires_grad else None)
+
+    def clamp(self, min: Any = None, max: Any = None) -> "Tensor":
+        """x limited to [min, max] (either bound may be None); d/dx = 1 where min <= x <= max,
+        else 0, as in PyTorch."""
+        if min is None and max is None:
+            raise GradcoreError("clamp() needs min=, max= or both")
+        x = self._data
+        min, max = [b._data if isinstance(b, Tensor) else b for b in (min, max)]
+        mask = None
+        if self._requires_grad:
+            mask = np.ones(x.shape, dtype=bool)
+            if min is not None:
+                mask &= x >= min
+            if max is not None:
+                mask &= x <= max
+        out = np.clip(x, min, max)
+        if out.dtype != x.dtype:
+            out = out.astype(x.dtype)  # a float bound must not turn float32 into float64
+        return Tensor._make(out, (self,), CLAMP, mask)
+
+    clip = clamp
+
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """The p-norm over `dim` (all elements by default): (sum |x|**p) ** (1/p); p = 2 is
+        sqrt(sum x*x), p = inf is max |x|. Built from table operations, so the gradient is theirs:
+        x / norm for p = 2, which is nan at the zero vector (PyTorch picks 0 there)."""
+        if p == 2:
+            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim=dim, keepdim=keepdim)
+        if p == float("inf"):
+            return self.abs().max(dim=dim, keepdim=keepdim)
+        return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+
     def __getitem__(self, index: Any) -> "Tensor":
         index = _index_arrays(index)
         return Tensor._make(self._data[index], (self,), GETITEM, None, (index, self._data.shape))
@@ -451,7 +501,7 @@ def _lift(value: Any, like: Tensor) -> Tensor | None:
                 dt = np.dtype(np.int64)
         return Tensor._make(np.asarray(value, dtype=dt))
     if isinstance(value, (np.ndarray, list, tuple)):
-        return Tensor(value)
+        return Tensor._make(as_array(value))
     return None
 
 
@@ -559,7 +609,7 @@ del _row, _operator, _m, _r
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with numpy's rules (1-D operands, batches); _vjps.py has its gradient."""
     if not isinstance(a, Tensor):
-        a = Tensor(a)
+        a = Tensor._make(as_array(a))
     if not isinstance(b, Tensor):
         b = _lift(b, a)
     # dA reads B and dB reads A: keep each operand only if the other one needs a gradient.

@@ -1,6 +1,6 @@
 """Vector-Jacobian products of the Tensor operations that are not scalar primitives (matmul,
-reductions, reshapes, indexing, concatenation), one registration row each, and sum_to_shape, the one
-place where broadcasting is undone. Elementwise rules are not here: they are the table's (ops.py).
+reductions, reshapes, indexing, concatenation, relu and clamp), one registration row each, and
+sum_to_shape, the one place where broadcasting is undone. Elementwise rules are the table's (ops.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import ops
+from ._elementwise import F
 from ._node import Node, Op
+
+_MUL_RULE_X = ops.PRIMITIVES["mul"].vjps[0]
 
 
 def sum_to_shape(g: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -145,6 +149,12 @@ def _getitem_vjp(node: Node, g: np.ndarray) -> list:
     return [full]
 
 
+def _mask_vjp(node: Node, g: np.ndarray) -> list:
+    # relu and clamp pass x through where a 0/1 mask holds and a constant elsewhere, so their
+    # derivative is the table's mul rule for x * mask, with the mask saved as booleans.
+    return [_MUL_RULE_X(F, g, None, None, node.saved)]
+
+
 def _cat_vjp(node: Node, g: np.ndarray) -> list:
     # Each input gets back its own slab of g.
     axis, bounds = node.ctx
@@ -164,3 +174,5 @@ RESHAPE = Op("ViewBackward0", _reshape_vjp)
 TRANSPOSE = Op("PermuteBackward0", _transpose_vjp)
 GETITEM = Op("IndexBackward0", _getitem_vjp)
 CAT = Op("CatBackward0", _cat_vjp)
+RELU = Op("ReluBackward0", _mask_vjp)
+CLAMP = Op("ClampBackward1", _mask_vjp)
