@@ -7,15 +7,19 @@ import importlib
 from typing import Any
 
 from .errors import DomainError, GradcoreError, NotDifferentiableError, NumericOverflowError, ParseError
-from .expr import Expr, const, var
+from .expr import Expr, const, simplify, var
 from .parse import parse
+# Imported here, not on first use: once gradcore.derivation (the module) is loaded, the name
+# gc.derivation is the function and stays so, whoever imports the module later.
+from .derivation import derivation
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 # The packages are named codegen, optimize and tensors, so gc.compile, gc.minimize and gc.tensor are
 # plainly the functions: no module shadows them, whatever is imported first.
 from .codegen import CompiledExpr, compile
 from .optimize import OptimizeResult, maximize, minimize
-from .tensors import (Tensor, cat, concatenate, float32, float64, from_numpy, int64, manual_seed,
-                      matmul, ones, ones_like, rand, randn, stack, tensor, zeros, zeros_like)
+from .tensors import (Generator, Tensor, arange, cat, concatenate, exp, float32, float64, from_numpy,
+                      int64, linspace, log, manual_seed, matmul, mean, ones, ones_like, rand, randn,
+                      randperm, stack, sum, tensor, zeros, zeros_like)
 
 # Loaded on first use (PEP 562), so `python -m gradcore minimize ...` does not pay for the teaching
 # views, the scalar engine or the tutorials' modules: name -> (module, attribute or None).
@@ -24,8 +28,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "gradient": ("calculus", "gradient"), "hessian": ("calculus", "hessian"),
     "check_gradient": ("check", "check_gradient"), "GradientCheck": ("check", "GradientCheck"),
     "to_dot": ("viz", "to_dot"), "to_mermaid": ("viz", "to_mermaid"), "trace": ("viz", "trace"),
+    "draw": ("viz", "draw"),
     "datasets": ("datasets", None), "nn": ("nn", None), "optim": ("optim", None),
-    "make_dot": ("viz.tensor_graph", "make_dot"),
+    "data": ("data", None), "utils": ("utils", None),
+    "make_dot": ("viz.tensor_graph", "make_dot"), "plot": ("viz.plot", None),
+    "fit": ("fitting", "fit"), "FitResult": ("fitting", "FitResult"),
 }
 
 
@@ -47,13 +54,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DomainError", "GradcoreError", "NumericOverflowError", "ParseError",
-    "Expr", "const", "var", "parse",
+    "Expr", "const", "var", "parse", "simplify",
     "compile", "CompiledExpr",
     "no_grad", "enable_grad", "is_grad_enabled",
-    "Value", "grad", "NotDifferentiableError", "gradient", "hessian",
-    "check_gradient", "GradientCheck", "to_dot", "to_mermaid", "trace",
-    "minimize", "maximize", "OptimizeResult",
+    "Value", "grad", "NotDifferentiableError", "gradient", "hessian", "derivation",
+    "check_gradient", "GradientCheck", "to_dot", "to_mermaid", "trace", "draw",
+    "minimize", "maximize", "OptimizeResult", "fit", "FitResult",
     "Tensor", "tensor", "from_numpy", "cat", "concatenate", "stack", "matmul", "make_dot",
     "zeros", "ones", "zeros_like", "ones_like", "rand", "randn", "manual_seed",
-    "float32", "float64", "int64", "datasets", "nn", "optim",
+    "Generator", "randperm", "arange", "linspace", "mean", "sum", "exp", "log", "data", "utils",
+    "float32", "float64", "int64", "datasets", "nn", "optim", "plot",
 ]

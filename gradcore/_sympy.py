@@ -13,7 +13,7 @@ from typing import Any, Callable
 from . import ops
 from .errors import GradcoreError
 
-__all__ = ["to_sympy", "from_sympy", "latex"]
+__all__ = ["to_sympy", "from_sympy"]
 
 
 class _LazySympy:
@@ -25,11 +25,6 @@ class _LazySympy:
 
 
 sp = _LazySympy()
-
-
-def latex(root: Any) -> str:
-    """The formula in LaTeX, as sympy writes it."""
-    return sp.latex(to_sympy(root))
 
 
 def to_sympy(root: Any) -> Any:

@@ -5,12 +5,13 @@ float64 central differences, with the tolerances that decide whether they agree.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .errors import DomainError, GradcoreError
 from .expr import Expr, point_values
-from .format import json_number, number
+from .format import html_table, json_number, number
 from .value import build
 
 __all__ = ["check_gradient", "GradientCheck", "PartialCheck",
@@ -145,6 +146,15 @@ class GradientCheck:
         lines.append("passed: the three methods agree" if self.passed else
                      "FAILED: the methods disagree beyond the tolerances")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The report print shows, for a notebook: its table as an HTML table, every text escaped."""
+        # Read back from the printed text, so the two views cannot drift apart (no cell holds two spaces).
+        title, *lines = str(self).splitlines()
+        n = len(self.partials) + 1 if self.partials else 0
+        rows = [re.split(r"\s{2,}", line.strip()) for line in lines[:n]]
+        header = ["", *rows[0], ""] if rows else []
+        return html_table(header, rows[1:], title, right=range(1, 6), notes=lines[n:])
 
 
 def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = EPS) -> GradientCheck:

@@ -84,23 +84,46 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         if name not in expr.variables:
             raise _Usage(f"--var: {name} is not a variable of the expression "
                          f"(it uses {', '.join(expr.variables) or 'no variables'})")
+    if args.steps:
+        return _print_steps(expr, names, args.json)
     partials = {n: expr.diff(n) for n in names}
     if args.json:
-        print(json.dumps({"expression": str(expr), "variables": list(expr.variables),
-                          "partials": {n: str(d) for n, d in partials.items()}}))
+        print(json.dumps({"expression": _formula(expr), "variables": list(expr.variables),
+                          "partials": {n: _formula(d) for n, d in partials.items()}}))
     else:
-        print(f"f = {expr}")
+        print(f"f = {_formula(expr)}")
         if not names:
             print("f has no variables: every derivative is 0")
         for n, d in partials.items():
-            print(f"df/d{n} = {d}")
+            print(f"df/d{n} = {_formula(d)}")
     return EXIT_OK
 
 
 def _diff_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", help="the formula, e.g. \"x**2+2*x+3\"")
     p.add_argument("--var", help="differentiate with respect to this variable only")
+    p.add_argument("--steps", action="store_true",
+                   help="show the derivation rule by rule (sum rule, product rule, chain rule, ...)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _formula(e) -> str:
+    """A formula as the command line shows it: a part used more than once and longer than
+    printing.SHARE_THRESHOLD characters is written once, by name, so output stays linear in size."""
+    from .printing import to_text
+    return to_text(e, shared=True)
+
+
+def _print_steps(expr, names: list[str], as_json: bool) -> int:
+    """diff --steps: one derivation per variable, rule by rule."""
+    from .derivation import derivation
+    done = [derivation(expr, n) for n in names]
+    if as_json:
+        print(json.dumps({"expression": _formula(expr), "variables": list(expr.variables),
+                          "derivations": {d.variable: d.to_dict() for d in done}}))
+    else:
+        print("\n\n".join(d.text() for d in done) or f"f = {_formula(expr)}\nf has no variables: every derivative is 0")
+    return EXIT_OK
 
 
 def _cmd_codegen(args: argparse.Namespace) -> int:
@@ -159,6 +182,9 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
                    help="ask sympy for an exact critical point near the answer (at most 2 s)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="print only the one-line answer")
+    p.add_argument("--plot", metavar="FILE",
+                   help="also draw the search into FILE (.png, .svg or .pdf; needs matplotlib): the curve "
+                        "for one variable, the contour for two, the learning curve for more")
 
 
 def _cmd_minimize(args: argparse.Namespace) -> int:
@@ -184,6 +210,9 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
                                   ("--log-every", args.log_every, lambda v: v >= 1, ">= 1")):
         if value is not None and not ok(value):
             raise _Usage(f"{flag} must be {want}, got {value}")
+    if args.plot is not None:
+        from .viz import plot  # only here: the plain path never loads matplotlib
+        plot.check_path(args.plot)
     log = sys.stderr if args.json else sys.stdout
     callback = None
     if args.log_every and not args.quiet:
@@ -207,6 +236,8 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
         print(report_text(result, expr))
         if args.exact and result.status in (Status.CONVERGED, Status.SADDLE):
             print(exact_critical_point(expr, result.point))
+    if args.plot is not None:
+        plot.save(plot.picture(expr, result), args.plot)
     return EXIT_OK if result.success else EXIT_FAILED
 
 
@@ -268,20 +299,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _graph_args(p: argparse.ArgumentParser) -> None:
     _formula_and_point(p, "evaluate and backpropagate at this point, so nodes show data and grad")
-    p.add_argument("--format", choices=("dot", "mermaid"), default="dot",
-                   help="Graphviz DOT (default; render with: dot -Tsvg) or Mermaid (renders on GitHub)")
+    p.add_argument("--format", choices=("dot", "mermaid", "svg"), default="dot",
+                   help="Graphviz DOT (default; render with: dot -Tsvg), Mermaid (renders on GitHub) "
+                        "or SVG (drawn by gradcore: graph EXPR --format svg > graph.svg)")
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
     from .value import build
-    from .viz import to_dot, to_mermaid
+    from .viz import draw, to_dot, to_mermaid
     expr = _read_formula(args.expr)
     graph = expr
     if args.at is not None:
         graph, _ = build(expr, _full_point(expr, args.at), labels=True)
         if graph.requires_grad:
             graph.backward()
-    print(to_dot(graph) if args.format == "dot" else to_mermaid(graph), end="")
+    text = {"dot": to_dot, "mermaid": to_mermaid, "svg": lambda g: draw(g).svg}[args.format](graph)
+    print(text, end="")
     return EXIT_OK
 
 
@@ -293,28 +326,99 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- fit: a formula model fitted to the columns of a CSV file -------------------------------------
+
+def _fit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expr", help="the model, e.g. \"w*x + b\": variables that are columns are data, the rest parameters")
+    p.add_argument("--data", required=True, metavar="FILE.csv", help="a CSV file whose header row names the columns")
+    p.add_argument("--target", default="y", help="the column to predict (default: y)")
+    p.add_argument("--x", metavar="COLUMN", help="the column the model's variable x reads (e.g. --x height)")
+    p.add_argument("--map", metavar="v=COLUMN,...", help="the columns other model variables read, e.g. t=time,u=age")
+    p.add_argument("--params", metavar="w=1,b=0", help="starting values of the parameters (default: 1)")
+    p.add_argument("--loss", default="mse", help="mse (default), sse, mae, or a formula in pred and y")
+    p.add_argument("--method",
+                   help="bfgs (default: line search on all rows), gd, sgd (one row at a time), minibatch, "
+                        "momentum, adam")
+    p.add_argument("--batch-size", type=int, metavar="N", help="rows per update (minibatch: 32)")
+    p.add_argument("--epochs", type=int, metavar="N", help="passes over the data (gd: 1000, minibatch: 100)")
+    p.add_argument("--lr", type=float, help="learning rate of the fixed-step methods (0.01; adam 0.1)")
+    p.add_argument("--tol", type=float, default=1e-6, help="converged when the gradient norm is below this (1e-6)")
+    p.add_argument("--seed", type=int, help="seed of the shuffled row order")
+    p.add_argument("--no-shuffle", action="store_true", help="visit the rows in file order")
+    p.add_argument("--center", action="store_true", help="fit on centred columns (answers in the data's units)")
+    p.add_argument("--standardize", action="store_true", help="fit on standardised columns (likewise)")
+    p.add_argument("--log-every", type=int, metavar="N", help="print a progress row every N epochs")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from .fitting import fit, log_line, read_csv, report_dict, report_text
+
+    for flag, value in (("--batch-size", args.batch_size), ("--epochs", args.epochs),
+                        ("--log-every", args.log_every)):
+        if value is not None and value < 1:
+            raise _Usage(f"{flag} must be >= 1, got {value}")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise _Usage(f"--lr must be a positive finite number, got {args.lr}")
+    model = _read_formula(args.expr)
+    bind = {}
+    for item in filter(None, (args.map or "").split(",")):
+        name, _, column = (part.strip() for part in item.partition("="))
+        if not name or not column:
+            raise _Usage(f"--map expects variable=column pairs separated by commas, e.g. t=time; got {item!r}")
+        bind[name] = column
+    if args.x:
+        bind["x"] = args.x
+    data = read_csv(args.data)
+    for column in [args.target, *bind.values()]:
+        if column not in data:
+            raise _Usage(f"{args.data}, line 1: no column {column!r} (the header names {', '.join(data)})")
+    log = sys.stderr if args.json else sys.stdout
+    callback = None
+    if args.log_every:
+        every = args.log_every
+
+        def callback(step) -> None:
+            if step.epoch % every == 0:
+                print(log_line(step), file=log)
+
+    result = fit(model, data, target=args.target, params=parse_assignments(args.params, "--params") or None,
+                 loss=args.loss, method=args.method, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
+                 shuffle=not args.no_shuffle, seed=args.seed, tol=args.tol, callback=callback,
+                 center=args.center, standardize=args.standardize, bind=bind)
+    print(json.dumps(report_dict(result)) if args.json else report_text(result))
+    return EXIT_OK if result.success else EXIT_FAILED
+
+
 # name -> (help, add_arguments, run). Each run returns the exit status.
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "diff": ("exact symbolic partial derivatives", _diff_args, _cmd_diff),
     "grad": ("partials at a point by autograd and by sympy, and whether they agree", _point_and_json_args, _cmd_grad),
     "check": ("autograd vs sympy vs finite differences, with tolerances", _point_and_json_args, _cmd_check),
-    "graph": ("the computation graph as Graphviz DOT or Mermaid", _graph_args, _cmd_graph),
+    "graph": ("the computation graph as Graphviz DOT, Mermaid or SVG", _graph_args, _cmd_graph),
     "trace": ("the forward and backward passes of reverse mode, step by step", _point_and_json_args, _cmd_trace),
     "codegen": ("print the generated forward and adjoint Python code", _codegen_args, _cmd_codegen),
     "minimize": ("find a minimum by gradient descent, with an honest status", _optimize_args, _cmd_minimize),
     "maximize": ("find a maximum by gradient ascent, with an honest status", _optimize_args, _cmd_maximize),
+    "fit": ("fit a formula model to the columns of a CSV file by gradient descent", _fit_args, _cmd_fit),
 }
 
 
 _WORKED = "x**2 + 2*x*y + 3 + cos(x + 2*y)"
 # Examples shown by `gradcore COMMAND --help` (minimize and maximize write their own).
 _EXAMPLES = {
-    "diff": ['diff "x**2+2*x+3"', 'diff "x^2 + 2xy + cos(x+2y)" --var y', 'diff "sigmoid(x)" --json'],
+    "diff": ['diff "x**2+2*x+3"', 'diff "x^2 + 2xy + cos(x+2y)" --var y', 'diff "sigmoid(x)" --json',
+             f'diff "{_WORKED}" --var y --steps'],
     "grad": [f'grad "{_WORKED}" --at x=1,y=2', 'grad "-x**2" --at x=3 --json'],
     "check": [f'check "{_WORKED}" --at x=1,y=2', 'check "sqrt(x)*log(x)" --at x=2 --json'],
-    "graph": [f'graph "{_WORKED}" --at x=1,y=2', 'graph "sin(x)*x" --format mermaid'],
+    "graph": [f'graph "{_WORKED}" --at x=1,y=2', 'graph "sin(x)*x" --format mermaid',
+              f'graph "{_WORKED}" --at x=1,y=2 --format svg > graph.svg'],
     "trace": [f'trace "{_WORKED}" --at x=1,y=2', 'trace "(x+x)*(x+x)" --at x=3'],
     "codegen": ['codegen "x**2+2*x*y+cos(x+2*y)"', 'codegen "exp(-x**2)" --hessian', 'codegen "log(x)" --numpy'],
+    "fit": ['fit "w*x + b" --data heights.csv --target weight --x height',
+            'fit "w*x + b" --data heights.csv --target weight --x height --method minibatch --batch-size 2 '
+            '--epochs 100 --lr 0.0001 --seed 0 --center',
+            'fit "a*exp(-k*t) + c" --data decay.csv --json'],
 }
 
 

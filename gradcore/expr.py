@@ -11,12 +11,13 @@ import math
 import weakref
 from typing import Any, Callable, Mapping, Sequence
 
-from . import _sympy, ops
+from . import _sympy, canonical, ops
 from .errors import DomainError, GradcoreError
 from .ops import PRIMITIVES, Primitive
-from .printing import to_text
+from .printing import to_latex, to_text
 
-__all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_expr", "point_values", "identity"]
+__all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_expr", "point_values", "identity",
+           "simplify"]
 
 # The intern table: building the same subexpression twice returns the same node. Values are weak,
 # so a node lives only while someone holds it; keys hold the children, which a parent keeps anyway.
@@ -117,11 +118,13 @@ class Expr:
         return self.evaluate(values)
 
     # ---- differentiation -------------------------------------------------------------------
-    def diff(self, name: "str | Expr", times: int = 1) -> "Expr":
-        """The exact partial derivative with respect to variable `name`, lightly simplified.
+    def diff(self, name: "str | Expr", times: int = 1, simplify: bool = True) -> "Expr":
+        """The exact partial derivative with respect to variable `name`, in canonical form.
 
         Symbolic reverse mode: each node's adjoint is the sum over its parents of the table's rule
-        "local partial * upstream adjoint", built as an expression.
+        "local partial * upstream adjoint", built as an expression. With simplify=False the result is
+        the rules' output with the light simplifications only (to show where each term comes from);
+        otherwise it goes through `simplify` (textbook form, see gradcore.canonical).
         """
         if not isinstance(name, (str, Expr)):
             raise TypeError(f"diff needs a variable name or a variable, got {type(name).__name__}")
@@ -132,6 +135,8 @@ class Expr:
         result = self
         for _ in range(times):
             result = result._diff_once(name)
+            if simplify:
+                result = canonical.simplify(result, const, raw).expr
         return result
 
     def _diff_once(self, name: str) -> "Expr":
@@ -166,13 +171,16 @@ class Expr:
         """All first partials, as a dict in `variables` order."""
         return {v: self.diff(v) for v in self.variables}
 
-    def simplify(self) -> "Expr":
-        """Rebuild the tree with the light rules the arithmetic operators apply."""
-        return interpret(self, lambda n: n, lambda n, args: call(n.op, *args))[self]
+    def simplify(self, light: bool = False) -> "Expr":
+        """The canonical form (`gradcore.simplify`); light=True rebuilds the tree with only the
+        light rules the arithmetic operators apply."""
+        return simplify(self, light)
 
     # ---- printing --------------------------------------------------------------------------
     def __str__(self) -> str:
-        return to_text(self)
+        # Exact and re-parseable up to printing.EXACT_LIMIT characters; past that, shared parts are
+        # named once ("... where u1 = ..."), so a huge derivative never prints a billion characters.
+        return to_text(self, shared=None)
 
     def __repr__(self) -> str:
         return f"Expr({str(self)!r})"
@@ -180,8 +188,12 @@ class Expr:
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
 
+    def latex(self, shared: bool | None = None) -> str:
+        """The formula in LaTeX, term for term as str() prints it (see printing.to_latex)."""
+        return to_latex(self, shared=shared)
+
     def _repr_latex_(self) -> str:
-        return "$" + _sympy.latex(self) + "$"
+        return "$" + self.latex() + "$"
 
     # ---- sympy bridge (sympy itself loads on first use) ----------------------------------------
     def to_sympy(self) -> Any:
@@ -395,7 +407,8 @@ def _mul(a: Expr, b: Expr) -> Expr:
 def _div(a: Expr, b: Expr) -> Expr:
     a, b = _unneg(a), _unneg(b)
     ca, cb = _c(a), _c(b)
-    if ca is not None and cb is not None and cb != 0.0:
+    if ca is not None and cb is not None and cb != 0.0 and not (ca.is_integer() and cb.is_integer() and ca % cb):
+        # 1/3 stays a fraction rather than 0.3333333333333333; 6/3 folds to 2.
         return _fold("div", ca, cb) or raw("div", a, b)
     same = _identity("div", a, b, ca, cb)
     if same is not None:
@@ -437,6 +450,17 @@ def call(op: str, *args: Any) -> Expr:
     if build is not None:
         return build(*exprs)
     return raw(prim.name, *exprs)
+
+
+def simplify(e: Expr, light: bool = False) -> Expr:
+    """e in canonical form: like terms collected, powers of a base combined, numbers first, terms
+    in textbook order (the rules are listed in gradcore.canonical.simplify). Its work is capped in
+    proportion to e's size; past the cap the lightly simplified tree comes back. light=True stops there."""
+    if not light:
+        done = canonical.simplify(e, const, raw)
+        if not done.capped:
+            return done.expr
+    return interpret(e, lambda n: n, lambda n, args: call(n.op, *args))[e]
 
 
 # The symbolic interpreter's namespace: F.sin(x) builds sin(x), F.pow(x, y) builds x**y, ...

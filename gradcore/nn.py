@@ -1,4 +1,5 @@
-"""The few neural-network pieces the tutorials use: Module with parameters(), Linear, mse_loss.
+"""The few neural-network pieces the tutorials use: Module with parameters() and state_dict(),
+Linear, ReLU, Sequential, MSELoss and mse_loss.
 
 Modelled on torch.nn so that `model = nn.Linear(3, 1); optim.SGD(model.parameters(), lr=...)` ports.
 """
@@ -6,13 +7,22 @@ Modelled on torch.nn so that `model = nn.Linear(3, 1); optim.SGD(model.parameter
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
+from .errors import GradcoreError
+from .grad_mode import no_grad
 from .tensors import Tensor, generator, matmul, mse_loss, tensor
 
-__all__ = ["Module", "Linear", "MSELoss", "mse_loss"]
+__all__ = ["Module", "Linear", "ReLU", "Sequential", "MSELoss", "mse_loss"]
+
+
+class LoadResult(NamedTuple):
+    """What load_state_dict(strict=False) skipped: names the model has that the dict lacks, and back."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Module:
@@ -60,6 +70,32 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def state_dict(self) -> dict[str, Tensor]:
+        """{dotted name: parameter}, detached and sharing memory with the model, as in PyTorch
+        (clone the tensors, or deepcopy the dict, to keep a snapshot that later steps leave alone)."""
+        return {name: p.detach() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> LoadResult:
+        """Copy the values of `state_dict` into the parameters of the same names, in place.
+
+        With strict=True a missing or unexpected name is an error; a shape mismatch always is.
+        """
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise GradcoreError(f"load_state_dict: missing {missing}, unexpected {unexpected}")
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = np.asarray(state_dict[name])
+            if value.shape != p.shape:
+                raise GradcoreError(f"load_state_dict: {name} has shape {p.shape} in the model "
+                                    f"but {value.shape} in the state dict")
+            with no_grad():
+                p[...] = value
+        return LoadResult(missing, unexpected)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -90,6 +126,61 @@ class Linear(Module):
     def __repr__(self) -> str:
         return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None})")
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise, as a layer (Tensor.relu: the gradient is 0 at 0, as in PyTorch)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.relu()
+
+
+class Sequential(Module):
+    """Modules applied one after another: Sequential(Linear(3, 8), ReLU(), Linear(8, 1)).
+
+    The modules are attributes named "0", "1", ..., so their parameters are named "0.weight", ...
+    as in PyTorch's state_dict.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise GradcoreError(f"Sequential takes Modules, not {type(m).__name__} (item {i})")
+            setattr(self, str(i), m)
+
+    def _modules(self) -> list[Module]:
+        return list(vars(self).values())
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return self._modules()[i]
+
+    def __len__(self) -> int:
+        return len(vars(self))
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules())
+
+    def __repr__(self) -> str:
+        # PyTorch's layout, nested Sequentials indented, written with a stack rather than recursion.
+        lines = [f"{type(self).__name__}("]
+        stack: list[tuple[int, str, Any]] = [(1, k, m) for k, m in reversed(vars(self).items())]
+        while stack:
+            depth, key, m = stack.pop()
+            pad = "  " * depth
+            if key == ")":
+                lines.append(pad + ")")
+            elif isinstance(m, Sequential):
+                lines.append(f"{pad}({key}): {type(m).__name__}(")
+                stack.append((depth, ")", None))
+                stack.extend((depth + 1, k, c) for k, c in reversed(vars(m).items()))
+            else:
+                lines.append(f"{pad}({key}): {m!r}")
+        return "\n".join(lines + [")"])
 
 
 class MSELoss(Module):

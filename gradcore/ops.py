@@ -40,6 +40,10 @@ class Primitive:
     vjps:    one rule per argument, see `Vjp`.
     sympy:   (sympy module, *args) -> the sympy counterpart; sympy is passed in so it loads lazily.
     domain:  where the function is defined, in words, for error messages and docs.
+    rule:    the name a textbook gives the derivative rule ("product rule", "chain rule through sin"),
+             for step-by-step derivations; the rule itself is `vjps`.
+    rule_alone: for binary rows, the name when only argument k depends on the variable
+             (c*x: "constant multiple rule"; 2**x: "exponential rule"); empty: `rule` throughout.
 
     How an operator is spelled and how tightly it binds is not part of the row: see OPERATORS.
     """
@@ -52,6 +56,8 @@ class Primitive:
     sympy: Callable[..., Any]
     domain: str = "all real x"
     doc: str = field(default="", compare=False)
+    rule: str = field(default="", compare=False)
+    rule_alone: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def symbol(self) -> str | None:
@@ -84,32 +90,37 @@ def _pow(x: float, y: float) -> float:
 
 
 def _rows() -> list[Primitive]:
-    def row(name, arity, scalar, array, vjps, sympy, domain="all real x", doc=""):
-        return Primitive(name, arity, scalar, array, tuple(vjps), sympy, domain, doc)
+    def row(name, arity, scalar, array, vjps, sympy, domain="all real x", doc="", rule=None, alone=()):
+        rule = rule or f"chain rule through {name}"
+        return Primitive(name, arity, scalar, array, tuple(vjps), sympy, domain, doc, rule, tuple(alone))
+
+    constant_multiple = "constant multiple rule"
 
     return [
         # Arithmetic. d(x+y) = (1, 1); d(x*y) = (y, x); d(x/y) = (1/y, -x/y**2).
         row("add", 2, operator.add, np.add,
             [lambda F, g, out, x, y: g, lambda F, g, out, x, y: g],
-            lambda sp, x, y: x + y, doc="x + y"),
+            lambda sp, x, y: x + y, doc="x + y", rule="sum rule"),
         row("sub", 2, operator.sub, np.subtract,
             [lambda F, g, out, x, y: g, lambda F, g, out, x, y: -g],
-            lambda sp, x, y: x - y, doc="x - y"),
+            lambda sp, x, y: x - y, doc="x - y", rule="difference rule"),
         row("mul", 2, operator.mul, np.multiply,
             [lambda F, g, out, x, y: y * g, lambda F, g, out, x, y: x * g],
-            lambda sp, x, y: x * y, doc="x * y"),
+            lambda sp, x, y: x * y, doc="x * y", rule="product rule", alone=[constant_multiple] * 2),
         row("div", 2, operator.truediv, np.true_divide,
             [lambda F, g, out, x, y: 1 / y * g, lambda F, g, out, x, y: -x / y ** 2 * g],
-            lambda sp, x, y: x / y, domain="y != 0", doc="x / y"),
+            lambda sp, x, y: x / y, domain="y != 0", doc="x / y",
+            rule="quotient rule", alone=[constant_multiple, "reciprocal rule"]),
         # d(x**y)/dx = y*x**(y-1); d(x**y)/dy = x**y * log(x), which needs x > 0 (see docs/expressions.md).
         row("pow", 2, _pow, np.power,
             [lambda F, g, out, x, y: y * F.pow(x, y - 1) * g,
              lambda F, g, out, x, y: out * F.log(x) * g],
             lambda sp, x, y: sp.Pow(x, y),
-            domain="x > 0; or x = 0 and y >= 0; or x < 0 and y an integer", doc="x ** y (also written x ^ y)"),
+            domain="x > 0; or x = 0 and y >= 0; or x < 0 and y an integer", doc="x ** y (also written x ^ y)",
+            rule="generalized power rule", alone=["power rule", "exponential rule"]),
         row("neg", 1, operator.neg, np.negative,
             [lambda F, g, out, x: -g],
-            lambda sp, x: -x, doc="-x"),
+            lambda sp, x: -x, doc="-x", rule=constant_multiple),
         # Trigonometric. d sin = cos; d cos = -sin; d tan = 1 + tan**2 (reuses the forward value).
         row("sin", 1, math.sin, np.sin, [lambda F, g, out, x: F.cos(x) * g],
             lambda sp, x: sp.sin(x), doc="sine"),

@@ -1,26 +1,141 @@
-"""Formulas as text: the printer behind str(expr), with the fewest parentheses that parse back.
+"""Formulas as text and as LaTeX, from one walk over the shared graph.
 
-It reads operator spelling and precedence from ops.OPERATORS and walks any tree of nodes that have
-`op`, `args`, `value` and `name` (an Expr), so it needs nothing from the layers above the table.
+Operator spelling and precedence come from ops.OPERATORS; nodes are read by their fields (`op`, `args`,
+`value`, `name`), so nothing from the layers above the table is needed. A subexpression used more than
+once and longer than SHARE_THRESHOLD characters can be printed once, by name (`where u1 = ...`), which
+keeps the output linear in the number of graph nodes however much the graph shares.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+import re
+import unicodedata
+from typing import Any, Iterable, Mapping
 
 from .format import number
 from .ops import ATOM_PRECEDENCE, OPERATOR_OF
 
-__all__ = ["to_text", "precedence"]
+__all__ = ["to_text", "to_latex", "precedence", "shared_names", "fresh_prefix", "latex_name", "EXACT_LIMIT", "SHARE_THRESHOLD"]
+
+# str(expr) is the exact, re-parseable text when that has at most this many characters; past it (only a
+# graph that shares a lot gets there: the derivative of x^x^...^x is 10**9 characters written out) it
+# names the shared parts instead.
+EXACT_LIMIT = 100_000
+# A subexpression used more than once is named when its own text is longer than this.
+SHARE_THRESHOLD = 40
 
 _ADD = OPERATOR_OF["add"].precedence
+_MUL = OPERATOR_OF["mul"].precedence
 _NEG = OPERATOR_OF["neg"].precedence
+_POW = OPERATOR_OF["pow"].precedence
+
+# A template is what one node prints as: literal pieces and (argument index, parenthesise?) slots.
+Template = list
+
+# In LaTeX a product is written by juxtaposition, "2 x y"; this marks the gap, filled with \cdot when
+# the next factor begins with a digit (2 \cdot 3) or is a fraction after a number (2 \cdot \frac{1}{x}).
+_GAP = object()
+
+
+class _Text:
+    """Plain text that gradcore.parse reads back to the same tree."""
+
+    open, close = "(", ")"
+
+    def __init__(self, atoms: Mapping[Any, str]) -> None:
+        self.atoms = atoms
+
+    def leaf(self, node: Any) -> str:
+        if node.op == "var":
+            return node.name
+        return node.name or number(node.value, signed_zero=True)
+
+    def precedence(self, node: Any) -> int:
+        return ATOM_PRECEDENCE if node in self.atoms else precedence(node)
+
+    def template(self, node: Any) -> Template:
+        op = OPERATOR_OF.get(node.op)
+        if op is None:  # a function call
+            return [node.op + "(", (0, False), ")"]
+        if op.arity == 1:
+            return [op.symbol, (0, self.precedence(node.args[0]) <= op.precedence)]
+        wrap_a, wrap_b = self.wraps(node)
+        return [(0, wrap_a), f" {op.symbol} " if op.precedence == _ADD else op.symbol, (1, wrap_b)]
+
+    def wraps(self, node: Any) -> tuple[bool, bool]:
+        """Whether each operand of a binary node needs parentheses: it binds more loosely than the
+        operator, or equally on the side the operator does not group towards (a - (b - c),
+        a / (b * c), (x**y)**z); a negative right operand is parenthesised too (x * (-2))."""
+        op = OPERATOR_OF[node.op]
+        pa, pb, p = self.precedence(node.args[0]), self.precedence(node.args[1]), op.precedence
+        if op.right:
+            return pa <= p, pb < p
+        return pa < p, pb <= p or pb == _NEG
+
+
+# Functions LaTeX knows by a command of their own; the rest are \operatorname{name}.
+_LATEX_FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin", "acos": r"\arccos",
+                    "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "log": r"\log"}
+_GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+          "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega").split()
+_GREEK_SET = frozenset(_GREEK)
+
+
+class _Latex(_Text):
+    """The same tree in LaTeX: x^{2}, \\frac{a}{b}, \\sqrt{x}, \\sin\\left(x\\right), e^{x}, \\theta.
+
+    Only the spelling differs from _Text: a fraction or a root needs no parentheses (its braces
+    group it), an exponent never does, and a power or e^{x} as the base of a power does."""
+
+    open, close = r"\left(", r"\right)"
+
+    def leaf(self, node: Any) -> str:
+        if node.op == "var":
+            return latex_name(node.name)
+        if node.name == "pi":
+            return r"\pi"
+        if node.name:
+            return node.name
+        text = number(node.value, signed_zero=True)
+        mantissa, e, exponent = text.partition("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}" if e else text
+
+    def precedence(self, node: Any) -> int:
+        if node in self.atoms or node.op in ("div", "sqrt", "abs"):
+            return ATOM_PRECEDENCE
+        if node.op == "exp":
+            return _POW
+        if node.op == "const" and node.name is None and "e" in number(node.value):
+            return _MUL  # 1 \times 10^{-7} reads as a product
+        return precedence(node)
+
+    def template(self, node: Any) -> Template:
+        op = node.op
+        if op == "div":
+            return [r"\frac{", (0, False), "}{", (1, False), "}"]
+        if op == "pow":
+            base = node.args[0]
+            wrap = self.precedence(base) <= _POW or (base.op == "div" and base not in self.atoms)
+            return [(0, wrap), "^{", (1, False), "}"]
+        if op == "mul":
+            wrap_a, wrap_b = self.wraps(node)
+            return [(0, wrap_a), _GAP, (1, wrap_b)]
+        if op == "sqrt":
+            return [r"\sqrt{", (0, False), "}"]
+        if op == "abs":
+            return [r"\left|", (0, False), r"\right|"]
+        if op == "exp":
+            return ["e^{", (0, False), "}"]
+        if OPERATOR_OF.get(op) is None:
+            name = _LATEX_FUNCTIONS.get(op, rf"\operatorname{{{op}}}")
+            return [name + r"\left(", (0, False), r"\right)"]
+        return super().template(node)
 
 
 def precedence(node: Any) -> int:
-    """How tightly `node` binds when printed: its operator's precedence, a negative number's as
-    unary minus (-3 prints like -x), and ATOM_PRECEDENCE for names, numbers and calls."""
+    """How tightly `node` binds when printed as text: its operator's precedence, a negative number's
+    as unary minus (-3 prints like -x), and ATOM_PRECEDENCE for names, numbers and calls."""
     if node.op == "const":
         negative = node.name is None and math.copysign(1.0, node.value) < 0
         return _NEG if negative else ATOM_PRECEDENCE
@@ -28,44 +143,199 @@ def precedence(node: Any) -> int:
     return op.precedence if op is not None else ATOM_PRECEDENCE
 
 
-def to_text(root: Any) -> str:
-    """The formula as text that gradcore.parse reads back to the same tree.
+def latex_name(name: str) -> str:
+    """A variable's name in LaTeX: theta and θ -> \\theta, x1 and x_1 -> x_{1}, rate -> \\mathit{rate}."""
+    parts = name.split("_")
+    if len(parts) > 1 and not all(parts):  # x_, _x, x__y: the underscores are part of the name
+        return _latex_word(name)
+    out = _latex_part(parts[-1])
+    for part in reversed(parts[:-1]):  # x_i_j -> x_{i_{j}}
+        out = f"{_latex_part(part)}_{{{out}}}"
+    return out
 
-    An operand is parenthesised when it binds more loosely than its operator, or equally on the side
-    the operator does not group towards (a - (b - c), a / (b * c), (x**y)**z); a negative right operand
-    is parenthesised too (x * (-2)). Iterative: a tree 100,000 levels deep prints without recursion.
-    """
-    out: list[str] = []
+
+def _latex_part(part: str) -> str:
+    digits = re.search(r"(?<=[^\W\d_])\d+$", part)
+    if digits:
+        return f"{_latex_word(part[:digits.start()])}_{{{digits.group()}}}"
+    return part if part.isdigit() and part.isascii() else _latex_word(part)
+
+
+def _latex_word(word: str) -> str:
+    if word in _GREEK_SET:
+        return "\\" + word
+    if len(word) == 1 and "GREEK" in unicodedata.name(word, ""):
+        # θ -> \theta, Ω -> \Omega; a Greek capital LaTeX writes as a Latin letter stays as typed.
+        parts = unicodedata.name(word).split()
+        letter = parts[-1].lower() if "SMALL" in parts else parts[-1].capitalize()
+        return "\\" + letter if letter in _GREEK_SET else rf"\text{{{word}}}"
+    escaped = word.replace("_", r"\_")
+    if not word.isascii():
+        return rf"\text{{{escaped}}}"
+    return escaped if len(word) == 1 else rf"\mathit{{{escaped}}}"
+
+
+# ---- the one walk -------------------------------------------------------------------------------
+
+def _walk(root: Any, dialect: _Text, limit: float = math.inf, define: bool = False,
+          known: Mapping[Any, str] | None = None) -> list | None:
+    """The pieces that print `root`, in order. A node in `dialect.atoms` prints as its atom, except the
+    root when `define` (the right side of "u1 = ..."); a node in `known` is already printed there.
+    Iterative, so a tree 100,000 levels deep prints without recursion. None past `limit` characters."""
+    out: list = []
+    size = 0
     stack: list[Any] = [root]
+    atoms, known = dialect.atoms, known or {}
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        op = OPERATOR_OF.get(item.op)
-        if item.op == "const":
-            out.append(item.name or number(item.value, signed_zero=True))
-        elif item.op == "var":
-            out.append(item.name)
-        elif op is None:  # a function call
-            stack.extend([")", item.args[0]])
-            out.append(item.op + "(")
-        elif op.arity == 1:
-            child = item.args[0]
-            wrap = precedence(child) <= op.precedence
-            stack.extend([")"] if wrap else [])
-            stack.append(child)
-            out.append(op.symbol + ("(" if wrap else ""))
+        if isinstance(item, str) or item is _GAP:
+            text = item
+        elif item in atoms and not (define and item is root):
+            text = atoms[item]
+        elif item in known and item is not root:
+            text = known[item]
+        elif not item.args:
+            text = dialect.leaf(item)
         else:
-            a, b = item.args
-            pa, pb, p = precedence(a), precedence(b), op.precedence
-            if op.right:
-                wrap_a, wrap_b = pa <= p, pb < p
-            else:
-                wrap_a, wrap_b = pa < p, pb <= p or pb == _NEG
-            sym = f" {op.symbol} " if p == _ADD else op.symbol
-            # Pushed in reverse: "(" a ")" sym "(" b ")".
-            stack.extend([")", b, "("] if wrap_b else [b])
-            stack.append(sym)
-            stack.extend([")", a, "("] if wrap_a else [a])
+            for piece in reversed(dialect.template(item)):
+                if isinstance(piece, tuple):
+                    k, wrap = piece
+                    stack.extend((dialect.close, item.args[k], dialect.open) if wrap else (item.args[k],))
+                else:
+                    stack.append(piece)
+            continue
+        out.append(text)
+        size += 1 if text is _GAP else len(text)
+        if size > limit:
+            return None
+    return out
+
+
+def _join(pieces: list) -> str:
+    """Concatenate the pieces, filling each product gap with a space or \\cdot."""
+    out = []
+    for i, piece in enumerate(pieces):
+        if piece is not _GAP:
+            out.append(piece)
+            continue
+        after = next((p for p in pieces[i + 1:i + 64] if p is not _GAP and p), "")
+        before = out[-1] if out else ""
+        digit_next = after[:1].isdigit() or after[:1] == "."
+        fraction_after_number = after.startswith(r"\frac") and before[-1:].isdigit()
+        out.append(r" \cdot " if digit_next or fraction_after_number else " ")
     return "".join(out)
+
+
+def _plan(root: Any, threshold: int, atoms: Mapping[Any, str], share: bool) -> tuple[dict, dict]:
+    """(names, lengths): the nodes to print by name (if `share`) and each node's text length.
+
+    A node is named when it is used more than once in the graph and its text, with the names already
+    given inside it, is longer than `threshold`. Why the output is then linear: a node left unnamed is
+    used once or is short, so each edge of the graph adds at most `threshold` characters plus a name.
+    """
+    order = root.nodes()
+    uses: dict[Any, int] = {}
+    for node in order:
+        for child in node.args:
+            uses[child] = uses.get(child, 0) + 1
+    prefix = fresh_prefix(n.name for n in order if n.op == "var")
+    names: dict[Any, str] = {}
+    dialect = _Text(names)
+    length: dict[Any, int] = {}
+    for node in order:
+        if node in atoms or not node.args:
+            length[node] = len(atoms[node]) if node in atoms else len(dialect.leaf(node))
+            continue
+        size = 0
+        for piece in dialect.template(node):
+            if isinstance(piece, tuple):
+                child = node.args[piece[0]]
+                size += (len(names[child]) if child in names else length[child]) + 2 * piece[1]
+            else:
+                size += len(piece)
+        length[node] = size
+        if share and node is not root and uses.get(node, 0) > 1 and size > threshold:
+            names[node] = f"{prefix}{len(names) + 1}"
+    return names, length
+
+
+def shared_names(root: Any, threshold: int = SHARE_THRESHOLD,
+                 atoms: Mapping[Any, str] | None = None) -> dict[Any, str]:
+    """The subexpressions of `root` that shared printing writes once, by name (u1, u2, ...): each
+    used more than once and longer than `threshold` characters, innermost first. Linear time."""
+    return _plan(root, threshold, atoms or {}, True)[0]
+
+
+def fresh_prefix(variables: Iterable[str]) -> str:
+    """A letter for named intermediates (u1, u2, ...) that no variable's name could be taken for."""
+    taken = {m.group(1) for v in variables if (m := re.fullmatch(r"(\D+)\d+", v))}
+    return next(p for p in ("u", "v", "w", "s", "t", "q") + tuple("u" * k for k in range(2, 99))
+                if p not in taken)
+
+
+def _short_texts(root: Any, dialect: _Text, length: Mapping[Any, int], limit: int) -> dict[Any, str]:
+    """The printed text of every subexpression at most `limit` characters long, built children first,
+    so a short part used in many places is walked once (each string costs its own length)."""
+    known: dict[Any, str] = {}
+    join = _join if isinstance(dialect, _Latex) else "".join
+    for node in root.nodes():
+        if not node.args or length[node] > limit or node in dialect.atoms:
+            continue
+        parts: list = []
+        for piece in dialect.template(node):
+            if isinstance(piece, tuple):
+                child = node.args[piece[0]]
+                text = dialect.atoms.get(child) or known.get(child) or dialect.leaf(child)
+                parts.extend((dialect.open, text, dialect.close) if piece[1] else (text,))
+            else:
+                parts.append(piece)
+        known[node] = join(parts)
+    return known
+
+
+def _render(root: Any, dialect_class: type, shared: bool | None, atoms: Mapping[Any, str] | None,
+            threshold: int) -> tuple[list, list[tuple[str, list]]]:
+    """The pieces of the main formula and, for each named subexpression, (its name, its pieces)."""
+    atoms = dict(atoms or {})
+    if shared is not True:
+        pieces = _walk(root, dialect_class(atoms), EXACT_LIMIT if shared is None else math.inf)
+        if pieces is not None:
+            return pieces, []
+    names, length = _plan(root, threshold, atoms, True)
+    spell = latex_name if dialect_class is _Latex else str
+    atoms.update({node: spell(name) for node, name in names.items()})
+    dialect = dialect_class(atoms)
+    known = _short_texts(root, dialect, length, threshold)
+    where = [(atoms[node], _walk(node, dialect, define=True, known=known)) for node in names]
+    return _walk(root, dialect, known=known), where
+
+
+def to_text(root: Any, shared: bool | None = False, atoms: Mapping[Any, str] | None = None,
+            threshold: int = SHARE_THRESHOLD) -> str:
+    """The formula as text.
+
+    shared=False: exact text that gradcore.parse reads back to the same tree, however long.
+    shared=True: each subexpression used more than once and longer than `threshold` characters is
+        written once, after the formula: "u1**2 + u1\\n  where u1 = ..."; size linear in the graph.
+    shared=None: exact up to EXACT_LIMIT characters, else as shared=True (what str(expr) does).
+    `atoms` maps nodes to text printed in their place as a unit (a derivation's d/dx[...]).
+    """
+    pieces, where = _render(root, _Text, shared, atoms, threshold)
+    text = "".join(pieces)
+    if where:
+        lines = [f"{name} = {''.join(p)}" for name, p in where]
+        text += "\n  where " + "\n        ".join(lines)
+    return text
+
+
+def to_latex(root: Any, shared: bool | None = False, atoms: Mapping[Any, str] | None = None,
+             threshold: int = SHARE_THRESHOLD) -> str:
+    """The formula in LaTeX, from the same walk as to_text and with the same terms, parentheses and
+    named subexpressions (`shared` and `atoms` as there): x^{2}, \\frac{a}{b}, \\sqrt{x}, e^{x},
+    \\sin\\left(x\\right), \\theta. Named parts follow as "\\quad \\text{where } u_{1} = ...".
+    """
+    pieces, where = _render(root, _Latex, shared, atoms, threshold)
+    text = _join(pieces)
+    if where:
+        text += r" \quad \text{where } " + r",\; ".join(f"{name} = {_join(p)}" for name, p in where)
+    return text

@@ -165,31 +165,22 @@ def _as_float(x: Any) -> float | None:
 
 
 # ------------------------------------------------------------------------------------------------
-# Recording a result
+# The methods: f(self), self OP other and other OP self, one of each per table row
+#
+# Each computes the table's float function and records a node. A failing or non-finite result is
+# recomputed through ops.scalar_call, which raises the DomainError naming the function and its
+# operands (or returns inf/nan when an operand was already non-finite). These are the hot path of
+# building a graph, so the common cases are tested first, the kernels are looked up once per method,
+# and each body spells out the node it records. The nine lines repeat in the three bodies on purpose:
+# a shared helper costs a Python call per operation, about 6% more work for a gradient in
+# benchmarks/bench_value.py. Calling the table's function `f` costs little more than the inline
+# operator would (a C function such as operator.mul, called from a closure), so it stays.
 
-_new = object.__new__
-
-
-def _node(data: float, op: Any, a: Any, b: Any) -> Value:
-    """The result `data` of `op` on operands a, b: a graph node, or a plain leaf inside no_grad()."""
-    out = _new(Value)  # not Value(...): __init__'s checks cost more than the rest of an operation
-    out.data = data
-    out.grad = 0.0
-    if _State.enabled:
-        out.requires_grad = True
-        out._op = op
-        out._a = a
-        out._b = b
-    else:
-        out.requires_grad = False
-        out._op = out._a = out._b = None
-    out.label = ""
-    out._mark = 0
-    return out
+_new = object.__new__  # not Value(...): __init__'s checks cost more than the rest of an operation
 
 
 def _leaf(data: float) -> Value:
-    """A result that records nothing: no operand requires grad."""
+    """A result that records nothing: no operand requires grad, or grad mode is off."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -199,16 +190,6 @@ def _leaf(data: float) -> Value:
     out._mark = 0
     return out
 
-
-# ------------------------------------------------------------------------------------------------
-# The methods: f(self), self OP other and other OP self, one of each per table row
-#
-# Each computes the table's float function and records a node. A failing or non-finite result is
-# recomputed through ops.scalar_call, which raises the DomainError naming the function and its
-# operands (or returns inf/nan when an operand was already non-finite). These are the hot path of
-# building a graph, so the common cases are tested first, the kernels are looked up once per method,
-# and each body spells out its few lines of checked arithmetic: a shared helper would add a Python
-# call per operation, about a tenth of the cost of recording a node.
 
 def _unary(prim: Primitive) -> Callable[[Value], Value]:
     """Value's method for prim(self), e.g. sin: out = sin(self.data), one graph operand."""
@@ -222,9 +203,18 @@ def _unary(prim: Primitive) -> Callable[[Value], Value]:
             out = scalar_call(prim, x)
         if out - out != 0.0:
             out = scalar_call(prim, x)
-        if self.requires_grad:
-            return _node(out, op, self, None)
-        return _leaf(out)
+        if not (self.requires_grad and _State.enabled):
+            return _leaf(out)
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node.requires_grad = True
+        node.label = ""
+        node._op = op
+        node._a = self
+        node._b = None
+        node._mark = 0
+        return node
     return method
 
 
@@ -255,10 +245,27 @@ def _binary(prim: Primitive) -> Callable[[Value, Any], Value]:
             out = scalar_call(prim, x, y)
         if out - out != 0.0:
             out = scalar_call(prim, x, y)
-        tracked = cls is Value and other.requires_grad
         if self.requires_grad:
-            return _node(out, nodes, self, other) if tracked else _node(out, node_const, self, y)
-        return _node(out, const_node, x, other) if tracked else _leaf(out)
+            if cls is Value and other.requires_grad:
+                op, a, b = nodes, self, other
+            else:
+                op, a, b = node_const, self, y
+        elif cls is Value and other.requires_grad:
+            op, a, b = const_node, x, other
+        else:
+            return _leaf(out)
+        if not _State.enabled:
+            return _leaf(out)
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node.requires_grad = True
+        node.label = ""
+        node._op = op
+        node._a = a
+        node._b = b
+        node._mark = 0
+        return node
     return method
 
 
@@ -278,13 +285,25 @@ def _reflected(prim: Primitive) -> Callable[[Value, Any], Value]:
             out = scalar_call(prim, x, y)
         if out - out != 0.0:
             out = scalar_call(prim, x, y)
-        if self.requires_grad:
-            return _node(out, const_node, x, self)
-        return _leaf(out)
+        if not (self.requires_grad and _State.enabled):
+            return _leaf(out)
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node.requires_grad = True
+        node.label = ""
+        node._op = const_node
+        node._a = x
+        node._b = self
+        node._mark = 0
+        return node
     return method
 
 
 def _install(name: str, method: Callable, doc: str) -> None:
+    # A code object of its own per method: the interpreter specialises each instruction to the
+    # types and the function `f` it meets, and one code shared by + * / ** would keep mixing them.
+    method.__code__ = method.__code__.replace(co_name=name, co_qualname=f"Value.{name}")
     method.__name__ = name
     method.__qualname__ = f"Value.{name}"
     method.__doc__ = doc
@@ -339,10 +358,13 @@ def apply(prim: Primitive | str, *args: Any) -> Any:
     if not any(isinstance(a, Value) for a in args):
         return out
     mask = tuple(isinstance(a, Value) and a.requires_grad for a in args)
-    if not any(mask):
+    if not (any(mask) and _State.enabled):
         return _leaf(out)
     stored = [a if m else f for a, m, f in zip(args, mask, floats)] + [None]
-    return _node(out, KERNELS[prim.name, mask], stored[0], stored[1])
+    node = _leaf(out)
+    node.requires_grad = True
+    node._op, node._a, node._b = KERNELS[prim.name, mask], stored[0], stored[1]
+    return node
 
 
 # The Value namespace: F.cos(v) records cos(v). A table rule called with it builds a new graph,

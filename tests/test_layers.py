@@ -18,9 +18,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "gradcore"
 LAYERS: dict[str, int] = {
     "errors": 0, "format": 0, "grad_mode": 0,
     "ops": 1,
-    "printing": 2, "_sympy": 2, "expr": 2, "parse": 2,
+    "printing": 2, "_sympy": 2, "canonical": 2, "expr": 2, "parse": 2, "derivation": 2,
     "value": 3, "_value_kernels": 3, "tensors": 3, "codegen": 3,
-    "calculus": 4, "check": 4, "optim": 4, "nn": 4, "datasets": 4, "optimize": 4,
+    "calculus": 4, "check": 4, "optim": 4, "nn": 4, "datasets": 4, "optimize": 4, "fitting": 4, "data": 4, "utils": 4,
     "viz": 5,
     "cli": 6,
     "__init__": 7, "__main__": 7,

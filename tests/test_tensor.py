@@ -450,6 +450,15 @@ def test_creation_dtypes_follow_pytorch():
     assert tensor([1, 2], dtype="float32").dtype == np.float32
 
 
+def test_the_class_constructor_makes_float32_as_torch_tensor_does():
+    # torch.Tensor([1, 2]) is float32 while torch.tensor([1, 2]) is int64; gradcore matches both.
+    assert Tensor([1, 2]).dtype == np.float32 and Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert gradcore.Tensor(np.array([1.0, 2.0])).dtype == np.float32
+    assert Tensor([1, 2], dtype=gradcore.float64).dtype == np.float64
+    assert tensor([1, 2]).dtype == np.int64
+    assert (tensor([1.0, 2.0], dtype=gradcore.float64) * [1, 2]).dtype == np.float64  # lifted lists
+
+
 def test_creation_copies_but_from_numpy_shares():
     a = np.array([1.0, 2.0])
     t, s = tensor(a), gradcore.from_numpy(a)
@@ -554,7 +563,9 @@ def test_make_dot_draws_the_graph_in_dot():
     W = tensor(1.0, requires_grad=True)
     B = tensor(1.0, requires_grad=True)
     X = tensor([-5.0, 5.0, 0.0])
-    dot = make_dot(W * X + B, params={"W": W, "B": B})
+    graph = make_dot(W * X + B, params={"W": W, "B": B})
+    dot = graph.source
+    assert str(graph) == dot and "MulBackward0" in graph  # what callers that printed the text see
     assert dot.splitlines() == [
         "digraph {",
         '  graph [size="12,12"]',

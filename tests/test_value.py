@@ -282,7 +282,7 @@ def test_operator_methods_come_from_the_operator_table_and_have_real_source():
             method = getattr(Value, name)
             assert method.__qualname__ == f"Value.{name}" and o.symbol in method.__doc__
             source = inspect.getsource(method)  # Python in value.py, not text run by exec
-            assert source.lstrip().startswith("def method(self") and "_node(out, " in source
+            assert source.lstrip().startswith("def method(self") and "node = _new(Value)" in source
     assert inspect.getsourcefile(Value.sin).endswith("value.py")
 
 

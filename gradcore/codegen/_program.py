@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import functools
+import html
 import math
 import numbers
 import threading
@@ -408,6 +409,11 @@ class CompiledExpr:
 
     def __repr__(self) -> str:
         return f"CompiledExpr({str(self.expr)!r})"
+
+    def _repr_html_(self) -> str:
+        """The generated code of value, grad and value_and_grad, for a notebook (escaped)."""
+        caption = f"compiled f({', '.join(self.variables)}) = {self.expr}"
+        return f"<p>{html.escape(caption)}</p>\n<pre>{html.escape(self.source)}</pre>"
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)

@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from ..expr import Expr
 from ..format import json_number, number, point as fmt_point
+from ..printing import to_text
 from ._result import HistoryEntry, OptimizeResult, Reason, Status, plural
 
 __all__ = ["report_dict", "report_text", "headline", "log_header", "log_line", "exact_critical_point"]
@@ -19,10 +20,15 @@ def _json(v: float) -> float | None:
     return json_number(float(v))
 
 
+def _formula(e: Expr) -> str:
+    # Shared parts are named once (u1, ...), so even the derivative of x^x^...^x prints in linear size.
+    return to_text(e, shared=True)
+
+
 def report_dict(result: OptimizeResult, expr: Expr | None = None) -> dict[str, Any]:
     """The JSON object `--json` prints: plain types only; inf and nan become null."""
     out: dict[str, Any] = {
-        "expression": None if expr is None else str(expr),
+        "expression": None if expr is None else _formula(expr),
         "direction": result.direction,
         "method": result.method,
         "status": result.status.value,
@@ -38,7 +44,7 @@ def report_dict(result: OptimizeResult, expr: Expr | None = None) -> dict[str, A
         "start": result.start,
     }
     if expr is not None:
-        out["gradient"] = {v: str(expr.diff(v)) for v in expr.variables}
+        out["gradient"] = {v: _formula(expr.diff(v)) for v in expr.variables}
     if result.critical_point is not None:
         cp = result.critical_point
         out["critical_point"] = {"point": cp.point, "fun": _json(cp.fun), "classification": cp.classification}
@@ -82,8 +88,8 @@ def report_text(result: OptimizeResult, expr: Expr | None = None) -> str:
     lines = []
     if expr is not None:
         names = ", ".join(expr.variables)
-        lines.append(f"{result.direction} f({names}) = {expr}")
-        lines += [f"  df/d{v} = {expr.diff(v)}" for v in expr.variables]
+        lines.append(f"{result.direction} f({names}) = {_formula(expr)}")
+        lines += [f"  df/d{v} = {_formula(expr.diff(v))}" for v in expr.variables]
         lines.append("")
     lines.append(headline(result))
     lines.append(f"status: {result.status.value} ({result.message})")

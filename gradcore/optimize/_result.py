@@ -15,7 +15,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ..format import number, point as fmt_point
+from ..format import html_table, number, point as fmt_point
 from ._methods import FIXED_STEP
 
 __all__ = ["Status", "Reason", "HistoryEntry", "LocalOptimum", "OptimizeResult", "MESSAGES"]
@@ -144,6 +144,17 @@ class OptimizeResult:
             rows += [f"    {fmt_point(o.point)}  f = {number(o.fun, 10)}  ({plural(o.count, 'run')})"
                      for o in self.optima]
         return "\n".join(rows)
+
+    def _repr_html_(self) -> str:
+        """The summary print shows, as HTML tables for a notebook (every text escaped)."""
+        # Read back from the printed text, so the two views cannot drift apart.
+        title, *lines = str(self).splitlines()
+        fields = [line.strip().split(":", 1) for line in lines[:6]]
+        out = html_table([], [(k, v.strip()) for k, v in fields], title)
+        if len(lines) > 6:  # the distinct optima of a multi-start run, one per line
+            optima = [re.split(r"\s{2,}", line.strip()) for line in lines[7:]]
+            out += "\n" + html_table(["point", "f", "found by"], optima, lines[6].strip().rstrip(":"))
+        return out
 
 
 # ---------------------------------------------------------------------------------------------------
