@@ -6,6 +6,8 @@ The work is counted; past a cap proportional to the graph's size the input comes
 
 It sits below expr.py: it reads nodes by their fields (op, args, value, name) and builds new ones with
 the constructors expr hands it (`const`, `raw`), as _sympy.py does, so neither imports the other.
+It is longer than most modules because sums, products and powers each build the others (x**(a + b),
+c*(a + b), (a*b)**2) inside one run that counts their work; split, they would import in a circle.
 """
 
 from __future__ import annotations
