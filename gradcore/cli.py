@@ -122,7 +122,8 @@ def _print_steps(expr, names: list[str], as_json: bool) -> int:
         print(json.dumps({"expression": _formula(expr), "variables": list(expr.variables),
                           "derivations": {d.variable: d.to_dict() for d in done}}))
     else:
-        print("\n\n".join(d.text() for d in done) or f"f = {_formula(expr)}\nf has no variables: every derivative is 0")
+        print("\n\n".join(d.text() for d in done)
+              or f"f = {_formula(expr)}\nf has no variables: every derivative is 0")
     return EXIT_OK
 
 

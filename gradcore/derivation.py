@@ -6,19 +6,13 @@ unevaluated (reading left to right) with the rule of its outermost operation, na
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import ops
 from .errors import GradcoreError
-from .expr import ONE, ZERO, Expr, F, call, const
-from .printing import latex_name, to_latex, to_text
-
+from .expr import ONE, ZERO, Expr, F, call, const, simplify
 from .parse import as_formula
-
-# The last line is the light simplifier's form (the rules of expr.identity, applied as each step
-# is substituted); no further canonical form is applied.
-_canonical = None
+from .printing import latex_name, to_latex, to_text
 
 __all__ = ["derivation", "Derivation", "Step", "MAX_STEPS"]
 
@@ -27,8 +21,7 @@ __all__ = ["derivation", "Derivation", "Step", "MAX_STEPS"]
 MAX_STEPS = 300
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One rule applied: d/dv[target] = derivative, and the whole expression after it (`result`).
 
     `derivative` and `result` may still hold unevaluated derivatives: constants standing for
@@ -41,7 +34,7 @@ class Step:
 
 
 class Derivation:
-    """d f / d variable, rule by rule: `steps`, then `result` (simplified). Print it with text(),
+    """d f / d variable, rule by rule: `steps`, then `result` (canonical form). Print it with text(),
     latex() or markdown(); str() is text()."""
 
     def __init__(self, expr: Expr, variable: str, steps: list[Step], pending: dict[Expr, Expr],
@@ -223,7 +216,9 @@ class _Deriver:
             rule, derivative = self.rewrite(target)
             current = _substitute(current, p, derivative)
             steps.append(Step(rule, target, derivative, current))
-        result = _canonical(current) if _canonical is not None else current
+        # Each step is tidied by the light simplifier as it is substituted; the result line is the
+        # canonical form, the one diff prints.
+        result = simplify(current)
         return Derivation(self.expr, self.v, steps, dict(self.pending), result)
 
 

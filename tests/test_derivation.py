@@ -77,6 +77,14 @@ def test_rules_are_named_from_the_table(text: str, rules: list[str]) -> None:
     assert [s.rule for s in derivation(text, "x").steps] == rules
 
 
+@pytest.mark.parametrize("text", ["1/(1+exp(-x))", "(x+1)(x-1)", "sqrt(1+x^2)", "e^x", "x^4-3x^2+x",
+                                  "(x*w-y)^2", WORKED])
+def test_the_result_line_is_the_canonical_form_diff_prints(text: str) -> None:
+    d = derivation(text, "x")
+    assert d.result is gc.parse(text).diff("x")
+    assert d.text().splitlines()[-1] == f"df/dx = {d.result}"
+
+
 def test_every_rule_name_comes_from_the_table_or_is_a_leaf_rule() -> None:
     names = {p.rule for p in ops.PRIMITIVES.values()} | {r for p in ops.PRIMITIVES.values() for r in p.rule_alone}
     assert all(p.rule for p in ops.PRIMITIVES.values())
