@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable
 
-__all__ = ["simplify", "Simplified", "WORK_PER_NODE", "WORK_BASE", "WORK_MAX", "work_limit", "size"]
+__all__ = ["simplify", "Simplified", "WORK_PER_NODE", "WORK_BASE", "WORK_MAX", "NODES_MAX", "work_limit", "size"]
 
 # The cap: at most WORK_BASE + WORK_PER_NODE * (distinct nodes of the input) units of work, a unit
 # being one node visited, one term or factor merged, or one node measured. Typical formulas need
@@ -25,6 +25,9 @@ __all__ = ["simplify", "Simplified", "WORK_PER_NODE", "WORK_BASE", "WORK_MAX", "
 WORK_PER_NODE = 25
 WORK_BASE = 2_000
 WORK_MAX = 80_000
+# A graph of more distinct nodes than this is given back at once, unread: its canonical form could
+# not be finished within WORK_MAX anyway (a few units per node), and the refusal then costs nothing.
+NODES_MAX = 12_000
 # Integers and their quotients stay exact (x/3 stays a third, not 0.333...) up to this magnitude.
 _EXACT = 2 ** 53
 # Expanding products of sums inside a sum is tried only when it makes at most this many products.
@@ -68,9 +71,12 @@ def simplify(root: Any, const: Callable, raw: Callable, limit: int | None = None
     the order they came, then the constant (first when the sum has no polynomial term: 1 + tan(x)**2),
     and never starts with a minus when it has a positive term. Inside a sum, products of sums are
     multiplied out when that is cheap and makes the sum no larger. Past `limit` units of work
-    (default `work_limit` of the input's size) the input is returned unchanged, marked capped.
+    (default `work_limit` of the input's size) the input is returned unchanged, marked capped; with
+    the default limit, an input of more than NODES_MAX distinct nodes comes back so without being read.
     """
     order = root.nodes()
+    if limit is None and len(order) > NODES_MAX:
+        return Simplified(root, 0, True)
     s = _Simplifier(const, raw, work_limit(len(order)) if limit is None else limit)
     # A graph that is much larger written out than stored (a derivative of x**x**...**x) would
     # flatten into a form exponentially long: leave it as it is, after one linear look.
@@ -200,10 +206,18 @@ class _Simplifier:
             (node.op in _ADD and parent[node].op in _ADD) or (node.op in _MUL and parent[node].op in _MUL))]
         self.spend(2 * len(order))
         self.foresee(order, heads)
+        # The cap also holds along the way: after the first i nodes of the input, at most
+        # WORK_BASE + WORK_PER_NODE * i more units. A graph that explodes as it is read is refused
+        # where it starts to explode, after a fraction of the cap, not at its end.
+        cap, base = self.limit, self.work + WORK_BASE
+        is_head = set(heads)
         done: dict[Any, Any] = {}
-        for node in heads:
-            self.spend(1)
-            done[node] = self.head(node, done)
+        for i, node in enumerate(order, 1):
+            if node in is_head:
+                self.limit = min(cap, base + WORK_PER_NODE * i)
+                self.spend(1)
+                done[node] = self.head(node, done)
+        self.limit = cap
         return done[root]
 
     def foresee(self, order: list, heads: list) -> None:

@@ -20,13 +20,14 @@ class GradcoreError(ValueError):
 
 def caret_excerpt(text: str, position: int) -> str:
     """Return two lines: `text` (cut to a window around `position`) and a caret under it."""
-    flat = "".join(" " if ch in "\t\r\n\v\f" else ch for ch in text)
-    position = max(0, min(position, len(flat)))
+    position = max(0, min(position, len(text)))
     start = max(0, position - _WINDOW)
-    end = min(len(flat), position + _WINDOW)
+    end = min(len(text), position + _WINDOW)
     prefix = "..." if start > 0 else ""
-    suffix = "..." if end < len(flat) else ""
-    shown = prefix + flat[start:end] + suffix
+    suffix = "..." if end < len(text) else ""
+    # Only the window is looked at, so refusing a text of megabytes costs no more than a short one.
+    flat = "".join(" " if ch in "\t\r\n\v\f" else ch for ch in text[start:end])
+    shown = prefix + flat + suffix
     return f"  {shown}\n  {' ' * (len(prefix) + position - start)}^"
 
 

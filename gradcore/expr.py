@@ -16,7 +16,7 @@ from .errors import DomainError, GradcoreError
 from .ops import PRIMITIVES, Primitive
 from .printing import to_latex, to_text
 
-__all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_expr", "point_values", "identity",
+__all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_expr", "as_point", "point_values", "identity",
            "simplify"]
 
 # The intern table: building the same subexpression twice returns the same node. Values are weak,
@@ -31,7 +31,9 @@ class Expr:
     Arithmetic operators build new expressions with light simplification (x + 0 -> x, 2*3 -> 6).
     """
 
-    __slots__ = ("op", "args", "value", "name", "_vars", "_order", "__weakref__")
+    # _minus: the left spine of products and quotients ends in a minus sign or a negative number
+    # (-3*y*z), worked out once per node from its first child, so asking costs O(1), not O(depth).
+    __slots__ = ("op", "args", "value", "name", "_vars", "_order", "_minus", "__weakref__")
 
     op: str
     args: tuple["Expr", ...]
@@ -49,8 +51,10 @@ class Expr:
         node = _INTERN.get(key)
         if node is None:
             node = object.__new__(cls)
+            minus = (args[0]._minus if op in ("mul", "div") else op == "neg" or
+                     (op == "const" and name is None and math.copysign(1.0, value) < 0))
             for slot, v in (("op", op), ("args", args), ("value", value), ("name", name),
-                            ("_vars", None), ("_order", None)):
+                            ("_vars", None), ("_order", None), ("_minus", minus)):
                 object.__setattr__(node, slot, v)
             _INTERN[key] = node
         return node
@@ -276,7 +280,10 @@ def _negated(e: Expr) -> Expr | None:
     """-e, if e is written with a leading minus (so a + e can print as a - (-e)), else None.
 
     Looks down the left spine of products and quotients: (-3*y)*z is negative, -(3*y)*z rebuilt.
+    Only a node that does lead with a minus is walked, so x*x*...*x + y costs O(1), not O(length).
     """
+    if not e._minus:
+        return None
     spine: list[Expr] = []
     while e.op in ("mul", "div"):
         spine.append(e)
@@ -556,15 +563,33 @@ def _preorder_rank(root: Expr) -> dict[Expr, int]:
     return rank
 
 
-def point_values(e: Expr, point: Mapping[str, float] | None, values: Mapping[str, float] | None = None) -> dict[str, float]:
+def as_point(e: Expr, point: Any) -> Mapping[str, Any] | None:
+    """A point as a dict by name: a dict as it is, a sequence in `e.variables` order, or a bare number
+    for a formula of one variable. A sequence of the wrong length is a GradcoreError naming the variables."""
+    if point is None or isinstance(point, Mapping):
+        return point
+    if isinstance(point, (str, bytes)):
+        raise GradcoreError(f"the point must be a dict of values by name, a sequence or a number, "
+                            f"e.g. {{'x': 1.0}}; got {type(point).__name__}")
+    try:
+        values = list(point)
+    except TypeError:  # one number (or a 0-d array)
+        values = [point]
+    if len(values) != len(e.variables):
+        names = ", ".join(e.variables) or "no variables"
+        raise GradcoreError(f"the point has {len(values)} value{'s' * (len(values) != 1)}; the expression "
+                            f"uses {names}: give {len(e.variables)}, in that order, or a dict by name")
+    return dict(zip(e.variables, values))
+
+
+def point_values(e: Expr, point: Any, values: Mapping[str, float] | None = None) -> dict[str, float]:
     """The values of `e`'s variables from `point` and `values` as floats, in `e.variables` order.
 
-    Extra names are ignored; a missing variable or a non-number is a GradcoreError naming it.
+    `point` is a dict by name, a sequence in `e.variables` order, or a number for one variable
+    (see as_point). Extra names are ignored; a missing variable or a non-number is a GradcoreError
+    naming it.
     """
-    if point is not None and not isinstance(point, Mapping):
-        raise GradcoreError(f"the point must be a dict of values by name, e.g. {{'x': 1.0}}, "
-                            f"got {type(point).__name__}")
-    env = dict(point or {})
+    env = dict(as_point(e, point) or {})
     env.update(values or {})
     missing = [v for v in e.variables if v not in env]
     if missing:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import unicodedata
 
 from . import ops
 from .errors import DomainError, NumericOverflowError, ParseError
@@ -22,8 +23,13 @@ MAX_OPERATORS = 1_000   # pending operators (long runs of signs or right-nested 
 # ASCII digits only: str.isdigit and \d also accept '²' and other scripts' digits.
 _DIGITS = "0123456789"
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_LETTER = "A-Za-z\u0370-\u03ff"  # Latin and Greek letters: x, theta, θ
-_NAME = re.compile(rf"[{_LETTER}_][{_LETTER}0-9_]*")
+# Names: letters of any script (Unicode categories L*: str.isalpha), ASCII digits after the first
+# character, and '_'; each is NFKC-normalised, as Python normalises identifiers, so a fullwidth 'ｘ'
+# is x. Digits of other scripts and look-alike punctuation (the Greek question mark ';') are not
+# letters and are refused where they stand.
+_NAME_REST = frozenset(_DIGITS + "_")
+# Greek letters that look like Latin ones: the two in one formula are refused (ο beside o).
+_GREEK_LOOKALIKE = dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαιικνορυχ", "ABEZHIKMNOPTYXaiiKvopux"))
 _SPACE = " \t\r\n"
 # Operator spellings from the table, longest first, so "**" is read before "*".
 _SPELLINGS = sorted({*ops.INFIX, *ops.PREFIX}, key=len, reverse=True)
@@ -81,16 +87,23 @@ def _tokens(text: str) -> list[_Token]:
             if m.group() == "0" and i < n and text[i] in "xXbBoO" and i + 1 < n and text[i + 1].isalnum():
                 raise ParseError("hexadecimal, binary and octal literals are not supported", text, i - 1)
             continue
-        m = _NAME.match(text, i)
-        if m:
-            name = m.group()
+        if ch.isalpha() or ch == "_":
+            end = i + 1
+            while end < n and (text[end].isalpha() or text[end] in _NAME_REST):
+                end += 1
+            name = text[i:end]
+            if not name.isascii():
+                name = unicodedata.normalize("NFKC", name)
+                if not all(c.isalpha() or c in _NAME_REST for c in name):
+                    raise ParseError(f"the name {text[i:end]!r} is not made of letters, digits and '_'",
+                                     text, i)
             if name.startswith("_") or "__" in name:
                 raise ParseError(f"names may not start with '_' or contain '__': {name!r}", text, i)
             if keyword.iskeyword(name):
                 hint = "; to name a variable, pick another word such as 'lam'" if name == "lambda" else ""
                 raise ParseError(f"{name!r} is a Python keyword, not part of a formula{hint}", text, i)
             out.append(_Token(NAME, name, i))
-            i = m.end()
+            i = end
             continue
         if ch == "/" and text.startswith("//", i):
             raise ParseError("floor division '//' is not supported; use '/'", text, i)
@@ -102,13 +115,58 @@ def _tokens(text: str) -> list[_Token]:
         if ch in "(),":
             out.append(_Token(ch, ch, i))
         else:
-            reason = _REFUSED.get(ch, f"unexpected character {ch!r}")
+            reason = _REFUSED.get(ch, f"unexpected character {ch!r}" + (
+                "" if ch.isascii() else f" (U+{ord(ch):04X} {unicodedata.name(ch, 'unassigned')})"))
             if ch == "=" and text.startswith("==", i):
                 reason = "comparisons ('==') are not part of a formula"
             raise ParseError(reason, text, i)
         i += 1
     out.append(_Token(END, "", n))
+    _check_scripts(out, text)
     return out
+
+
+def _script(letter: str) -> str:
+    """The script a letter belongs to, from its Unicode name: 'LATIN', 'GREEK', 'CYRILLIC', ..."""
+    return "LATIN" if letter.isascii() else unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
+
+
+def _check_scripts(tokens: list[_Token], text: str) -> None:
+    """Refuse look-alike letters of different scripts in one formula (Greek ο beside Latin o).
+
+    Latin and Greek mix freely (theta*x, θ + x), except a Greek letter that looks like a Latin one
+    which the formula also uses; any other script (Cyrillic, ...) must be the formula's only one.
+    """
+    first: dict[str, tuple[str, int]] = {}  # script -> (a letter of it, its position)
+    latin: dict[str, int] = {}
+    for tok in tokens:
+        if tok.kind != NAME:
+            continue
+        for k, c in enumerate(tok.text):
+            if not c.isalpha():
+                continue
+            script = _script(c)
+            first.setdefault(script, (c, tok.pos + k))
+            if script == "LATIN":
+                latin.setdefault(c, tok.pos + k)
+    for script, (c, pos) in first.items():
+        if script in ("LATIN", "GREEK"):
+            continue
+        other = next((s for s in first if s != script), None)
+        if other is not None:
+            o, _ = first[other]
+            raise ParseError(f"this formula mixes letters of two scripts, {other.title()} {o!r} and "
+                             f"{script.title()} {c!r}, which can look alike; write every name in one",
+                             text, pos)
+    if "GREEK" in first and latin:
+        for tok in tokens:
+            if tok.kind != NAME:
+                continue
+            for k, c in enumerate(tok.text):
+                twin = _GREEK_LOOKALIKE.get(c)
+                if twin is not None and twin in latin:
+                    raise ParseError(f"the Greek letter {c!r} looks like the Latin {twin!r}, which this "
+                                     f"formula also uses; write one of them", text, tok.pos + k)
 
 
 # Operator-stack entries: (kind, precedence, right_associative, payload, position).
@@ -198,16 +256,25 @@ class _Parser:
         So `x^2 + 2xy + cos(x+2y)` means 2*x*y, as a person writing it by hand means. A name that does
         not split into the formula's other variables ('theta', 'x1', or 'xy' alone) stays a name.
         """
-        names = set(result.variables)
+        # Names split only into atoms: variables that do not split themselves. Shortest first, so a
+        # name's atoms are known when it is reached; then 'xyy' is x*y*y whether or not 'xy' also
+        # appears, and the printed form re-parses to the same variables.
+        atoms: set[str] = set()
+        lengths: list[int] = []  # the distinct lengths of atoms, longest first
         products, pieces_of = {}, {}
-        for name in names:
-            pieces = _split(name, names) if len(name) > 1 else None
-            if pieces:
-                product = Expr._make("var", name=pieces[0])
-                for piece in pieces[1:]:
-                    product = raw("mul", product, Expr._make("var", name=piece))
-                products[Expr._make("var", name=name)] = product
-                pieces_of[Expr._make("var", name=name)] = pieces
+        for name in sorted(result.variables, key=len):
+            pieces = _split(name, atoms, lengths) if len(name) > 1 else None
+            if not pieces:
+                atoms.add(name)
+                if len(name) not in lengths:
+                    lengths.append(len(name))
+                    lengths.sort(reverse=True)
+                continue
+            product = Expr._make("var", name=pieces[0])
+            for piece in pieces[1:]:
+                product = raw("mul", product, Expr._make("var", name=piece))
+            products[Expr._make("var", name=name)] = product
+            pieces_of[Expr._make("var", name=name)] = pieces
         if not products:
             return result
         built: dict[Expr, Expr] = {}
@@ -403,17 +470,31 @@ class _Parser:
         return result
 
 
-def _split(name: str, parts: set[str]) -> list[str] | None:
-    """Split `name` into two or more of `parts` ("xy" -> ["x", "y"]), or None if it cannot be."""
-    best: list[list[str] | None] = [[]] + [None] * len(name)  # best[i]: a split of name[:i]
+def _split(name: str, parts: set[str], lengths: list[int]) -> list[str] | None:
+    """Split `name` into two or more of `parts` ("xy" -> ["x", "y"]), or None if it cannot be.
+
+    `lengths` holds the lengths of `parts`, longest first. Of the splits, the one with the longest
+    last piece is kept. The work is len(name) times the number of distinct lengths shorter than it,
+    so a 10,000-letter name is cheap.
+    """
+    lengths = [k for k in lengths if k < len(name)]
+    if not lengths:
+        return None
+    # start_of[i]: where the last piece of a split of name[:i] starts (-1: name[:i] does not split).
+    start_of = [0] + [-1] * len(name)
     for end in range(1, len(name) + 1):
-        for start in range(end):
-            piece = name[start:end]
-            if best[start] is not None and piece in parts and piece != name:
-                best[end] = best[start] + [piece]
+        for size in lengths:  # longest piece first: the smallest start, as a left-to-right scan finds
+            start = end - size
+            if start >= 0 and start_of[start] >= 0 and name[start:end] in parts:
+                start_of[end] = start
                 break
-    found = best[len(name)]
-    return found if found and len(found) >= 2 else None
+    if start_of[len(name)] < 0:
+        return None
+    pieces, end = [], len(name)
+    while end > 0:
+        pieces.append(name[start_of[end]:end])
+        end = start_of[end]
+    return pieces[::-1]
 
 
 def _args(n: int) -> str:

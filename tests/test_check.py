@@ -125,3 +125,22 @@ def test_when_sympy_cannot_differentiate_the_comparison_is_unavailable_not_faile
     assert p.exact is None and p.ad_error is None and p.ad_ok is None
     assert p.autograd == 0.0 and p.finite_difference == 0.0 and p.fd_ok and r.passed
     assert "sympy n/a: sympy could not differentiate or evaluate this formula" in str(r)
+
+
+@pytest.mark.parametrize("point", [{"x": 3.0, "y": 2.0}, [3.0, 2.0], (3.0, 2.0)])
+def test_a_point_may_be_a_dict_or_a_sequence_in_variables_order(point) -> None:
+    e = gc.parse("x**2*y")
+    assert gc.gradient(e, point) == {"x": 12.0, "y": 9.0}
+    assert gc.hessian(e, point).tolist() == [[4.0, 6.0], [6.0, 0.0]]
+    assert gc.check_gradient(e, point).passed
+    assert e.evaluate(point) == 18.0
+
+
+def test_a_bare_number_is_the_point_of_a_formula_of_one_variable() -> None:
+    assert gc.gradient("x**3", 2.0) == {"x": 12.0}
+    assert gc.hessian("x**3", 2).tolist() == [[12.0]]
+    assert gc.check_gradient("x**3", 2.0).passed
+    with pytest.raises(gc.GradcoreError, match="the point has 1 value; the expression uses x, y"):
+        gc.gradient("x*y", 2.0)
+    with pytest.raises(gc.GradcoreError, match="the point has 3 values"):
+        gc.hessian("x*y", [1, 2, 3])

@@ -9,12 +9,12 @@ import sys
 
 import pytest
 import sympy as sp
-from hypothesis import assume, given, settings
+from hypothesis import assume, given, reject, settings
 
 import gradcore as gc
 from gradcore.expr import call, postorder
 
-from helpers import close, sympy_partial, sympy_value
+from helpers import close, sympy_partial, sympy_value, well_conditioned
 from strategies import VARIABLES, expressions, points
 
 x, y = gc.var("x"), gc.var("y")
@@ -151,7 +151,13 @@ def test_diff_agrees_with_sympy_diff_for_every_variable(e: gc.Expr, p: dict) -> 
         except gc.DomainError:
             assume(False)
         assume(abs(ours) < 1e10)
-        assert close(ours, sympy_partial(e, name, p), rel=1e-8, abs_=1e-8), (str(e), name)
+        # Compare only where float64 can evaluate the derivative well (see helpers.well_conditioned).
+        assume(well_conditioned(e.diff(name), p))
+        try:
+            exact = sympy_partial(e, name, p)
+        except RecursionError:  # sympy's own recursive evaluation of a deep tree: no number to compare
+            reject()
+        assert close(ours, exact, rel=1e-8, abs_=1e-8), (str(e), name)
 
 
 # ---- printing ----------------------------------------------------------------------------
@@ -294,7 +300,8 @@ def test_function_methods_and_abs_build_expressions() -> None:
 
 @pytest.mark.parametrize("call_, error, words", [
     (lambda: gc.parse("x+1").evaluate({"x": "1"}), gc.GradcoreError, "the value of x must be a number"),
-    (lambda: gc.parse("x+y").evaluate([1, 2]), gc.GradcoreError, "the point must be a dict"),
+    (lambda: gc.parse("x+y").evaluate([1]), gc.GradcoreError, "the point has 1 value; the expression uses x, y"),
+    (lambda: gc.parse("x+y").evaluate("1,2"), gc.GradcoreError, "the point must be a dict"),
     (lambda: gc.parse("x").diff(1), TypeError, "diff needs a variable name"),
     (lambda: gc.expr.raw("cos", x).evaluate(x=float("inf")), gc.DomainError, r"cos\(inf\) is undefined: an operand is inf or nan"),
 ])

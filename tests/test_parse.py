@@ -255,3 +255,42 @@ def _iterates(x: float, n: int) -> list[float]:
         out.append(x)
         x = math.sin(x)
     return out
+
+
+# ---- names: run-together letters and the Unicode policy ------------------------------------------
+
+@pytest.mark.parametrize("text, variables, shown", [
+    ("xy + xyy + x + y", ("x", "y"), "x*y + x*y*y + x + y"),  # xyy splits into atoms, not into xy*y
+    ("xyy + x", ("x", "xyy"), "xyy + x"),                      # y is not a variable: xyy stays a name
+    ("ab + a + b + abab", ("a", "b"), "a*b + a + b + a*b*a*b"),
+    ("xy", ("xy",), "xy"),
+])
+def test_run_together_names_split_into_atoms_the_same_way_everywhere(text, variables, shown) -> None:
+    e = gc.parse(text)
+    assert e.variables == variables and str(e) == shown
+    assert gc.parse(str(e)).variables == variables and gc.parse(str(e)) is e
+
+
+@pytest.mark.parametrize("text, name", [
+    ("ｘ + 1", "x"),          # fullwidth letters are NFKC-normalised, as Python's identifiers are
+    ("ﬁ*2", "fi"),
+    ("θ*x + sin(θ)", "θ"),    # Greek beside Latin is mathematics
+    ("ν*x", "ν"),             # a Greek letter that looks like a Latin one is fine alone
+    ("жук + ж", "жук"),       # one script other than Latin: fine
+])
+def test_names_are_letters_of_any_script_normalised(text, name) -> None:
+    assert name in gc.parse(text).variables
+
+
+@pytest.mark.parametrize("text, reason, where", [
+    ("x\u037e", "unexpected character '\u037e' (U+037E GREEK QUESTION MARK)", 1),
+    ("\u0378x", "(U+0378 unassigned)", 0),
+    ("ο + o", "the Greek letter 'ο' looks like the Latin 'o', which this formula also uses", 0),
+    ("x + ν*v", "the Greek letter 'ν' looks like the Latin 'v'", 4),
+    ("ж + x", "mixes letters of two scripts, Latin 'x' and Cyrillic 'ж'", 0),
+    ("x\u0301", "unexpected character", 1),  # a combining accent is not a letter
+])
+def test_lookalikes_and_non_letters_are_refused_with_a_caret(text, reason, where) -> None:
+    with pytest.raises(gc.ParseError) as info:
+        gc.parse(text)
+    assert reason in info.value.reason and info.value.position == where

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 import gradcore as gc
 from gradcore import printing
 from gradcore.expr import call, const, raw, var
-from gradcore.printing import latex_name, shared_names, to_latex, to_text
+from gradcore.printing import latex_name, shared_names, to_latex, to_mathml, to_text
 
 from strategies import expressions
 
@@ -243,3 +243,94 @@ def test_minimize_on_a_power_tower_prints_bounded_output() -> None:
     assert out.returncode in (0, 1), out.stderr
     assert 0 < len(out.stdout) <= 2_000_000
     assert "where u1 = " in out.stdout
+
+
+# ---- MathML read back: a reader of exactly what to_mathml writes -----------------------------------
+
+_MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
+_MATHML_OPERATORS = {"\u2062": "*", "\u00b7": "*", "\u00d7": "*", "\u2212": "-", "\u2061": ""}
+_MATHML_FUNCTIONS = {"arcsin": "asin", "arccos": "acos", "arctan": "atan"}
+
+
+def mathml_to_text(mathml: str) -> str:
+    """gradcore text for MathML that to_mathml wrote: <mfrac> -> ((a)/(b)), <msup> -> (a)**(b),
+    e to a power -> exp(...), an invisible times -> *, |a| -> abs(a), m × 10^k -> mek."""
+    import xml.etree.ElementTree as ET
+
+    def read(el) -> str:
+        tag = el.tag.removeprefix(_MATHML_NS)
+        kids = list(el)
+        if tag in ("math", "mrow"):
+            out, fence = [], False
+            for k in kids:
+                if k.tag.endswith("mo") and k.get("fence") == "true":
+                    out.append(")" if fence else "abs(")
+                    fence = not fence
+                else:
+                    out.append(read(k))
+            return "".join(out)
+        if tag == "mi":
+            return {"π": "pi"}.get(el.text, _MATHML_FUNCTIONS.get(el.text, el.text))
+        if tag == "mn":
+            return el.text
+        if tag == "mo":
+            return _MATHML_OPERATORS.get(el.text, el.text)
+        if tag == "mfrac":
+            return f"(({read(kids[0])})/({read(kids[1])}))"
+        if tag == "msqrt":
+            return f"sqrt({read(kids[0])})"
+        if tag == "msub":
+            return read(kids[0]) + read(kids[1])
+        if tag == "msup":
+            base, power = read(kids[0]), read(kids[1])
+            return f"exp({power})" if base == "e" else f"({base})**({power})"
+        raise AssertionError(f"unexpected MathML element {tag}")
+
+    text = read(ET.fromstring(mathml))
+    return re.sub(r"(\d+(?:\.\d*)?)\*\(10\)\*\*\((-?\d+)\)", r"\1e\2", text)
+
+
+@pytest.mark.parametrize("text", ["x^2+2x+3", "sqrt(x)/2", "(x^y)^z", "-(x*y)", "1e-7*x", "exp(x)**2",
+                                  "2*(1/x)", "x*2", "abs(x-1)*asin(y)", "2**x*3", "(x/y)**2", "-2*x - -3",
+                                  "x**(-2)", "pi*e**x"])
+def test_the_mathml_reader_reads_what_the_printer_writes(text: str) -> None:
+    e = gc.parse(text)
+    assert gc.parse(mathml_to_text(to_mathml(e))) is _exp_for_e_powers(e), (text, to_mathml(e))
+
+
+@settings(max_examples=300, deadline=None)
+@given(expressions(safe=False, max_leaves=14))
+def test_mathml_has_the_same_terms_as_text(e: gc.Expr) -> None:
+    try:
+        gc.parse(str(e))
+    except gc.ParseError:  # a constant part beyond float64, as above
+        return
+    shown = to_mathml(e)
+    assert gc.parse(mathml_to_text(shown)) is _exp_for_e_powers(e), shown
+
+
+@pytest.mark.parametrize("text, mathml", [
+    ("2*x", "<mn>2</mn><mo>&#x2062;</mo><mi>x</mi>"),
+    ("x*2", "<mi>x</mi><mo>&#xB7;</mo><mn>2</mn>"),
+    ("x/y", "<mfrac><mrow><mi>x</mi></mrow><mrow><mi>y</mi></mrow></mfrac>"),
+    ("sin(x)", "<mi>sin</mi><mo>&#x2061;</mo><mrow><mo>(</mo><mi>x</mi><mo>)</mo></mrow>"),
+    ("x - y", "<mi>x</mi><mo>\u2212</mo><mi>y</mi>"),
+    ("theta + x1", "<mi>θ</mi><mo>+</mo><msub><mi>x</mi><mn>1</mn></msub>"),
+])
+def test_mathml_forms(text: str, mathml: str) -> None:
+    shown = to_mathml(gc.parse(text), element=False)
+    assert shown == f"<mrow>{mathml}</mrow>"
+    assert to_mathml(gc.parse(text), display=True).startswith(
+        '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>')
+
+
+def test_mathml_escapes_names_and_shares_like_text() -> None:
+    hostile = const(2.0, name='<script>alert("x")</script>&')
+    shown = to_mathml(hostile * x + var("lt"))
+    assert "<script>" not in shown and "&lt;script&gt;" in shown and "&amp;" in shown
+    assert "<mi>lt</mi>" in shown
+    e = _doubling(8)
+    shared = to_mathml(e, shared=True)
+    assert "<mtext>where</mtext>" in shared and len(shared) <= 400 * len(e.nodes())
+    names = shared_names(e)
+    assert all(f"<msub><mi>{n[0]}</mi><mn>{n[1:]}</mn></msub>" in shared for n in names.values())
