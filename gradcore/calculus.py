@@ -18,8 +18,9 @@ __all__ = ["gradient", "hessian"]
 def gradient(f: Any, point: Mapping[str, float]) -> dict[str, float]:
     """All first partials at `point`: {name: df/dname}.
 
-    `f` is an Expr or formula text (partials in `expr.variables` order; extra names in `point` are
-    ignored, as by Expr.evaluate), or a Python function of Values called as f(**point) (partials in
+    `f` is an Expr or formula text (partials in `expr.variables` order; `point` is a dict, where
+    extra names are ignored as by Expr.evaluate, or a sequence in that order, or a number for a
+    formula of one variable), or a Python function of Values called as f(**point) (partials in
     the point's order). Computed by reverse mode: one forward pass, one backward sweep.
     """
     expr = _as_expr(f)
@@ -36,15 +37,13 @@ def hessian(f: Any, point: "Mapping[str, float] | Sequence[float]") -> np.ndarra
     """The matrix of second partials H[i, j] = d2f / dv_i dv_j at `point`, as a float64 numpy array.
 
     `f` is an Expr or formula text: rows and columns follow `expr.variables` (sorted names), and
-    `point` is a dict. Or `f` is a Python function of Values: with a dict point it is called as
+    `point` is a dict, a sequence in that order, or a number for one variable. Or `f` is a Python function of Values: with a dict point it is called as
     f(**point) and rows follow the dict's order; with a sequence it is called as f(*point) and rows
     follow the sequence. Reverse over reverse: grad(create_graph=True) gives each first partial as a
     Value with a graph, and a second sweep differentiates it.
     """
     expr = _as_expr(f)
     if expr is not None:
-        if not isinstance(point, Mapping):
-            raise GradcoreError("hessian of a formula needs the point as a dict, e.g. {'x': 1.0, 'y': 2.0}")
         return _expr_hessian(expr, point)
     if isinstance(point, Mapping):
         names, values = _function_point(f, point)
@@ -60,19 +59,29 @@ def hessian(f: Any, point: "Mapping[str, float] | Sequence[float]") -> np.ndarra
 
 def _expr_gradient(expr: Any, point: Mapping[str, float]) -> dict[str, float]:
     """Gradient of an Expr at `point` by its compiled adjoint code (gradcore.compile): the same
-    reverse mode as a Value graph, generated once from the table's rules and cached."""
-    from .codegen import compile as compile_expr
-    from .expr import point_values
+    reverse mode as a Value graph, generated once from the table's rules and cached. Array values
+    (numpy, or dask: lazily, chunk by chunk) give an array per partial."""
+    from .codegen import array_point, compile as compile_expr
+    from .expr import as_point, point_values
 
+    point = as_point(expr, point)
+    arrays = array_point(expr, point)
+    if arrays is not None:
+        return dict(zip(expr.variables, compile_expr(expr).grad(*arrays)))
     env = point_values(expr, point)
     return dict(zip(expr.variables, compile_expr(expr).grad(*env.values())))
 
 
 def _expr_hessian(expr: Any, point: Mapping[str, float]) -> np.ndarray:
-    """Hessian of an Expr at `point`, rows in expr.variables order, by compiled reverse-over-reverse code."""
-    from .codegen import compile as compile_expr
-    from .expr import point_values
+    """Hessian of an Expr at `point`, rows in expr.variables order, by compiled reverse-over-reverse code;
+    array values of shape S (numpy or dask) give an S + (n, n) array."""
+    from .codegen import array_point, compile as compile_expr
+    from .expr import as_point, point_values
 
+    point = as_point(expr, point)
+    arrays = array_point(expr, point)
+    if arrays is not None:
+        return compile_expr(expr).hessian(*arrays)
     env = point_values(expr, point)
     return np.asarray(compile_expr(expr).hessian(*env.values()), dtype=float).reshape(len(env), len(env))
 

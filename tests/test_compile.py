@@ -19,7 +19,7 @@ from gradcore import ops
 from gradcore.cli import main
 from gradcore.codegen import DomainWarning, safe_names
 from gradcore.expr import call, const, raw, var
-from helpers import close, sympy_partial, sympy_value
+from helpers import close, sympy_partial, sympy_value, well_conditioned
 from strategies import expressions, points
 
 WORKED = "x**2 + 2*x*y + 3 + cos(x + 2*y)"
@@ -155,12 +155,16 @@ def test_compiled_agrees_with_sympy(e: gc.Expr, p: dict) -> None:
     except gc.DomainError:
         assume(False)
     assume(_scale(value, grad) < 1e8)
+    # Compare only where float64 can evaluate well (see helpers.well_conditioned).
+    assume(well_conditioned(e, p) and all(well_conditioned(e.diff(n), p) for n in f.variables))
     tol = 1e-8 * _scale(value, grad)
     assert close(value, sympy_value(e, p), rel=1e-9, abs_=tol)
     for name, g in zip(f.variables, grad):
         try:
             exact = sympy_partial(e, name, p)
         except TypeError:  # sympy's DiracDelta at a jump of sign: no number to compare
+            assume(False)
+        except RecursionError:  # sympy's own recursive evaluation of a deep tree: no number to compare
             assume(False)
         assert close(g, exact, rel=1e-8, abs_=tol), (str(e), name)
 
@@ -535,3 +539,11 @@ def test_codegen_bad_input_exits_2_without_traceback(capsys) -> None:
     assert main(["codegen", "x +"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("gradcore: error: ") and "Traceback" not in err
+
+
+def test_a_hessian_outside_the_domain_raises_a_domain_error_not_a_key_error() -> None:
+    # The Hessian program never computes x/y itself, only its derivatives' lines: the error must
+    # still name the point, and be gradcore's own.
+    f = gc.compile(gc.parse("x + x/y"))
+    with pytest.raises(gc.DomainError, match="y=0"):
+        f.hessian(1.0, 0.0)

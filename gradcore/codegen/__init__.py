@@ -2,13 +2,17 @@
 reverse (adjoint) sweep, in the tradition of Google's Tangent. Every adjoint line comes from the
 table's own rule (`ops.PRIMITIVES[op].vjps`), so no derivative is written here a second time.
 
-_ssa builds the instructions and the reverse sweep, _render prints them as Python (math or numpy),
-_naming holds every generated name, and _program compiles, caches and runs them.
+_ssa builds the instructions and the reverse sweep, _render prints them as Python (math, numpy, or an
+engine of _engines: jax, torch), _naming holds every generated name, _program compiles, caches and
+runs them (_dask chunk by chunk), and _backend offers them by backend.
 """
 
+from ._backend import BACKENDS, EngineExpr, array_point, compile_expr, engine_source
+from ._dask import batches as dask_batches
 from ._naming import safe_names
-from ._program import CompiledExpr, DomainWarning, compile_expr
+from ._program import CompiledExpr, DomainWarning
 
 compile = compile_expr
 
-__all__ = ["compile", "CompiledExpr", "DomainWarning", "safe_names"]
+__all__ = ["compile", "CompiledExpr", "EngineExpr", "DomainWarning", "safe_names", "BACKENDS", "engine_source",
+           "array_point", "dask_batches"]

@@ -13,7 +13,8 @@ from ..ops import PRIMITIVES
 
 __all__ = [
     "ENTRIES", "FIRST_ORDER", "TEMPORARY", "ADJOINT", "SECOND_ADJOINT", "RENAMED",
-    "DISPATCH", "EXPLAIN", "MATRIX", "HELPERS", "MATH", "NUMPY", "BUILTINS", "MODULE", "FILENAME",
+    "DISPATCH", "EXPLAIN", "MATRIX", "HELPERS", "MATH", "NUMPY", "JAX", "JAX_NUMPY", "TORCH", "OUTSIDE", "SIGN",
+    "BUILTINS", "MODULE", "FILENAME",
     "temporary", "safe_names",
 ]
 
@@ -35,6 +36,9 @@ RENAMED = "var_{index}"
 DISPATCH, EXPLAIN, MATRIX = "_dispatch", "_explain", "_matrix"
 HELPERS = (DISPATCH, EXPLAIN, MATRIX)
 MATH, NUMPY = "math", "np"
+# The modules of the other engines' code, and its helper applying the domain policy (see _engines).
+JAX, JAX_NUMPY, TORCH = "jax", "jnp", "torch"
+OUTSIDE, SIGN = "_nan_outside", "_sign"
 # The only builtins generated code may see.
 BUILTINS = ("type", "float", "ArithmeticError", "ValueError")
 # The module name and file name that tracebacks through generated code show.
@@ -44,7 +48,7 @@ FILENAME = "<gradcore.codegen {mode}>"
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Anything shaped like TEMPORARY (op_<n>, and var_<n> for RENAMED), or like ADJOINT and SECOND_ADJOINT.
 _GENERATED = re.compile(r"(?:%s)_\d+|d\w*_\w*" % "|".join(sorted({*PRIMITIVES, "var"})))
-_RESERVED = frozenset({*dir(builtins), MATH, NUMPY, *PRIMITIVES, *ENTRIES, *HELPERS})
+_RESERVED = frozenset({*dir(builtins), MATH, NUMPY, JAX, JAX_NUMPY, TORCH, *PRIMITIVES, *ENTRIES, *HELPERS})
 
 
 def temporary(op: str, n: int) -> str:

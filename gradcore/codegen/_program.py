@@ -1,6 +1,6 @@
 """One expression as a program: its forward and adjoint instructions, the generated entry points that
-run them on floats or numpy arrays, the runtime those entry points call back into (type dispatch,
-domain errors), and the cached public `CompiledExpr`.
+run them on floats or numpy arrays (or on dask arrays, chunk by chunk), the runtime those entry points
+call back into (type dispatch, domain errors), and the cached public `CompiledExpr`.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from .. import ops
 from ..errors import DomainError, GradcoreError, NotDifferentiableError
 from ..expr import Expr
 from ..ops import PRIMITIVES
-from ..parse import as_formula
+from . import _dask
+from ._engines import ENGINES, load
 from ._naming import (ADJOINT, BUILTINS, DISPATCH, EXPLAIN, FILENAME, FIRST_ORDER, MATH, MATRIX,
                       MODULE, NUMPY, SECOND_ADJOINT, safe_names, temporary)
 from ._render import ARRAY_BINDINGS, FLOAT_BINDINGS, render
 from ._ssa import CONST, INPUT, Builder, reverse, schedule, tri
 
-__all__ = ["compile_expr", "CompiledExpr", "DomainWarning"]
+__all__ = ["CompiledExpr", "DomainWarning"]
 
 _CACHE_SIZE = 256
 # The domain the table gives a primitive defined for every real input (the field's default).
@@ -47,11 +48,12 @@ class _Program:
     to explain errors) and the program does not refer to them, so dropping one frees the other.
     """
 
-    __slots__ = ("b", "variables", "locals", "fwd_end", "root", "grads", "names", "notes", "guards",
+    __slots__ = ("expr", "b", "variables", "locals", "fwd_end", "root", "grads", "names", "notes", "guards",
                  "entries", "lock", "_arrays", "_sources", "_orders", "_inputs", "__weakref__")
 
     def __init__(self, expr: Expr) -> None:
         b = self.b = Builder()
+        self.expr = expr
         self.variables = expr.variables
         self.locals = safe_names(self.variables)
         self.names: dict[int, str] = {}
@@ -129,15 +131,23 @@ class _Program:
         self.entries["hessian"] = (upper, self.guards)
 
     # ---- generating code (callers hold self.lock) ----
-    def build(self, kinds: Sequence[str], mode: str) -> dict[str, Callable]:
-        """Render `kinds` for `mode` and run the source through Python's compiler, all in one go."""
+    def render(self, kinds: Sequence[str], mode: str) -> dict[str, str]:
+        """The source of `kinds` for `mode` (float, array, or an engine of _engines), not compiled."""
         if "hessian" in kinds and "hessian" not in self.entries:
             self._build_hessian()
-        texts = {k: render(self, k, mode) for k in kinds}
+        return {k: render(self, k, mode) for k in kinds}
+
+    def build(self, kinds: Sequence[str], mode: str) -> dict[str, Callable]:
+        """Render `kinds` for `mode` and run the source through Python's compiler, all in one go."""
+        texts = self.render(kinds, mode)
         env: dict[str, Any] = {"__builtins__": _BUILTINS, "__name__": MODULE}
         if mode == "float":
             env.update(FLOAT_BINDINGS)
             env.update({MATH: math, DISPATCH: _dispatch, EXPLAIN: _explain, MATRIX: _matrix})
+        elif mode in ENGINES:
+            # No module name: torch.compile would import the module a function's globals name.
+            del env["__name__"]
+            env.update(load(mode)[0])
         else:
             env.update(ARRAY_BINDINGS)
             env[NUMPY] = np
@@ -197,14 +207,22 @@ class _Program:
                 # An adjoint line failed: name the primitive whose derivative rule it came from,
                 # e.g. sqrt(0) has no derivative (its rule divides by 2*sqrt(x)).
                 prim = PRIMITIVES[b.op[o]]
+                if any(b.const[a] is None and a not in vals for a in b.args[o]):
+                    # This entry (a Hessian, say) never needed the primitive's own operands: the
+                    # failing line is the message, at the point.
+                    raise exc.at(point) from None
                 operands = tuple(vals[a] if b.const[a] is None else b.const[a] for a in b.args[o])
                 raise NotDifferentiableError(prim.name, operands, f"its derivative rule fails there ({exc})",
                                              point, prim.symbol) from None
         outs = [vals[r] if b.const[r] is None else b.const[r] for r in outputs]
         return _assemble(kind, outs, len(self.variables))
 
-    def call_arrays(self, kind: str, args: tuple) -> Any:
-        """The numpy path: broadcast the arguments, run the array code, shape the results."""
+    def call_arrays(self, kind: str, args: tuple, block: tuple | None = None) -> Any:
+        """The numpy path: broadcast the arguments, run the array code, shape the results. Dask
+        arrays run it chunk by chunk, lazily; `block` is (the chunk's offset, the whole shape) then."""
+        if _dask.has_dask(args):
+            return _dask.blockwise(functools.partial(_run_block, self.expr, kind), kind, args,
+                                   len(self.entries[kind][0]) if kind != "hessian" else len(self.variables))
         arrays = []
         for name, a in zip(self.variables, args):
             if isinstance(a, numbers.Real) and not isinstance(a, np.ndarray):
@@ -233,15 +251,16 @@ class _Program:
             except (ArithmeticError, ValueError):
                 outs = None
         if outs is None:
-            outs = self._array_outside_domain(kind, fn, arrays, shape, dtype)
+            outs = self._array_outside_domain(kind, fn, arrays, shape, dtype, block)
         else:
             outs = _full(outs[:n_out], shape, dtype, real)
         return _assemble_arrays(kind, outs, len(self.variables), shape, dtype)
 
     def _array_outside_domain(self, kind: str, fn: Callable, arrays: list, shape: tuple,
-                              dtype: np.dtype) -> list[np.ndarray]:
+                              dtype: np.dtype, block: tuple | None = None) -> list[np.ndarray]:
         """Policy for arrays: every result is NaN at each point where some value left its domain
-        (or overflowed) from finite inputs, and one DomainWarning names how many and the first."""
+        (or overflowed) from finite inputs, and one DomainWarning names how many and the first (for
+        a chunk of a dask array, its index in the whole array)."""
         try:
             with np.errstate(all="ignore"):
                 raw = fn(*arrays)
@@ -266,14 +285,25 @@ class _Program:
                 why = f"the result is not finite in {dtype}"
             except DomainError as exc:
                 why = str(exc)
+            of = f"{int(np.prod(shape))} points"
+            if block is not None:
+                offset, whole = block
+                first = tuple(int(k) + o for k, o in zip(first, offset))
+                of = f"{of} of a chunk ({int(np.prod(whole))} in all)"
             where = first[0] if len(first) == 1 else tuple(int(k) for k in first)
             for o in outs:
                 o[bad] = np.nan
             # stacklevel 5: this method, call_arrays, _dispatch, the generated entry, the caller.
             warnings.warn(DomainWarning(
-                f"NaN at {count} of {int(np.prod(shape))} points outside the domain; "
-                f"the first is index {where}: {why}"), stacklevel=5)
+                f"NaN at {count} of {of} outside the domain; the first is index {where}: {why}"),
+                stacklevel=5)
         return outs
+
+
+def _run_block(expr: Expr, kind: str, block: tuple, *chunks: Any) -> Any:
+    """One chunk of a dask computation: the numpy path of `expr`'s compiled `kind` (rebuilt from the
+    cache in a worker process), at `block` = (the chunk's offset, the whole shape)."""
+    return _compiled(expr)._program.call_arrays(kind, chunks, block)
 
 
 def _full(outs: Sequence, shape: tuple, dtype: np.dtype, inputs: list, copy: bool = False) -> list:
@@ -407,6 +437,11 @@ class CompiledExpr:
     def __call__(self, *args: Any) -> Any:
         return self.value(*args)
 
+    def __reduce__(self) -> tuple:
+        # Pickled by structure: the expression travels, and unpickling compiles it again (once per
+        # process, through the cache), since generated functions cannot be pickled.
+        return (_compiled, (self.expr,))
+
     def __repr__(self) -> str:
         return f"CompiledExpr({str(self.expr)!r})"
 
@@ -419,18 +454,3 @@ class CompiledExpr:
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _compiled(expr: Expr) -> CompiledExpr:
     return CompiledExpr(expr)
-
-
-def compile_expr(expr: Expr | str) -> CompiledExpr:
-    """Generate and compile forward and adjoint Python code for `expr` (an Expr or formula text).
-
-    Reverse mode as source: the forward pass computes each distinct node once; the adjoint sweep
-    gives each node v the sum over its users u of the table rule "d u / d v * adjoint of u".
-    The same expression compiles once (a cache of the last 256, keyed by the hash-consed node).
-    Exported as gradcore.compile.
-    """
-    return _compiled(as_formula(expr, "compile"))
-
-
-compile_expr.cache_info = _compiled.cache_info  # type: ignore[attr-defined]
-compile_expr.cache_clear = _compiled.cache_clear  # type: ignore[attr-defined]

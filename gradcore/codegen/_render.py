@@ -1,5 +1,6 @@
 """Printing a program's instructions as Python: `math` code for one point, written to be read, and
-numpy code for arrays, written for speed. Operator spelling and precedence come from ops.OPERATORS.
+array code, written for speed, for numpy or for another engine of _engines (jax, torch). Operator
+spelling and precedence come from ops.OPERATORS.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import numpy as np
 
 from .. import ops
 from ..ops import ATOM_PRECEDENCE, INFIX, OPERATOR_OF, PREFIX, PRIMITIVES
-from ._naming import ADJOINT, DISPATCH, EXPLAIN, MATH, MATRIX, NUMPY, SECOND_ADJOINT, temporary
+from ._engines import ENGINES
+from ._naming import ADJOINT, DISPATCH, EXPLAIN, MATH, MATRIX, NUMPY, OUTSIDE, SECOND_ADJOINT, temporary
 from ._ssa import CONST, INPUT, Builder, live, tri
 
 if TYPE_CHECKING:
@@ -73,11 +75,17 @@ _ARRAY_CALL, _ = _spellings(np, NUMPY, lambda p: p.array, {})
 # float ** float is the table's pow (math.pow) except that a negative base with a fractional
 # exponent gives a complex number; with a constant integral exponent the two agree, and ** is faster.
 _POW_SYMBOL = OPERATOR_OF["pow"].symbol
+# The other engines: numpy's np.<name> is alias.<name> there, apart from the rows each spells itself.
+_ENGINE_SPELL = {e.name: {**{op: e.alias + s[len(NUMPY):] if s.startswith(NUMPY + ".") else s
+                             for op, s in _ARRAY_SPELL.items()}, **dict(e.special)}
+                 for e in ENGINES.values()}
 
 
 def _spelling(b: Builder, i: int, mode: str) -> str:
     """How instruction i is written: an operator symbol or the function to call."""
     op = b.op[i]
+    if mode in _ENGINE_SPELL:
+        return _ENGINE_SPELL[mode][op]
     if mode == "array":
         constant = all(b.const[a] is not None for a in b.args[i])
         return _ARRAY_CALL[op] if constant else _ARRAY_SPELL[op]
@@ -145,7 +153,7 @@ def _use_counts(b: Builder, marks: bytearray, roots: list[int], mode: str) -> li
         uses[r] += 2
     # numpy code: a negation whose every user can take the sign itself (a + -s is a - s, 2*-s is
     # -2*s) is written into those users, so the array is never negated: one pass fewer.
-    if mode == "array":
+    if mode != "float":
         for i, us in users.items():
             if b.op[i] == "neg" and uses[i] == len(us) > 1 and all(_takes_sign(b, u, i) for u in us):
                 uses[i] = 1  # inlined as -s in each user, where absorb_sign removes it
@@ -167,7 +175,7 @@ class _Writer:
     """How each value of one generated function is written so far: inline text (with its precedence
     and nesting depth) or the name of its line."""
 
-    __slots__ = ("prog", "b", "mode", "names", "text", "printed", "line_of", "taken")
+    __slots__ = ("prog", "b", "mode", "names", "text", "printed", "line_of", "taken", "folded")
 
     def __init__(self, prog: _Program, mode: str) -> None:
         self.prog = prog
@@ -178,6 +186,7 @@ class _Writer:
         self.printed: dict[int, str] = {}
         self.line_of: dict[int, str] = {}
         self.taken = set(prog.locals)
+        self.folded: dict[int, float] = {}
         for k, local in enumerate(prog.locals):
             self.text[self.b.input(k)] = (local, ATOM_PRECEDENCE, 0)
 
@@ -192,12 +201,24 @@ class _Writer:
         b = self.b
         return self.printed.get(i) or self.names.get(i) or temporary(b.op[i], b.seq[i])
 
+    def fold(self, i: int) -> str:
+        """A value of constants alone that the table leaves undefined (log(-1.0), and what uses it),
+        computed as numpy computes it, for the engines, whose functions take no Python floats:
+        float('nan')."""
+        b = self.b
+        with np.errstate(all="ignore"):
+            v = self.folded[i] = float(PRIMITIVES[b.op[i]].array(*[
+                self.folded[a] if b.const[a] is None else b.const[a] for a in b.args[i]]))
+        return repr(v) if math.isfinite(v) else f"float('{v!r}')"
+
     def inlined_neg(self, i: int) -> bool:
         return self.b.op[i] == "neg" and self.text[i][0].startswith("-")
 
     def expression(self, i: int) -> tuple[str, int, int]:
         """Instruction i written out: (text, precedence, nesting depth)."""
         b = self.b
+        if self.mode in _ENGINE_SPELL and not b.dep[i]:
+            return self.fold(i), ATOM_PRECEDENCE, 0
         parts = [self.arg(a) for a in b.args[i]]
         depth = 1 + max(d for _, _, d in parts)
         s = _spelling(b, i, self.mode)
@@ -272,8 +293,9 @@ def _adjoint_heading(prog: _Program, kind: str) -> str:
 
 def render(prog: _Program, kind: str, mode: str) -> str:
     """The source of entry `kind` (value, grad, ...) for `mode` ("float": math, one point; "array":
-    numpy). Float code has one line per node of the expression and one per adjoint, each adjoint
-    commented with the forward lines whose rules produced it."""
+    numpy; or an engine of _engines, "jax" or "torch", written like numpy's). Float code has one
+    line per node of the expression and one per adjoint, each adjoint commented with the forward
+    lines whose rules produced it."""
     b = prog.b
     outputs, guards = prog.entries[kind]
     marks = live(b, outputs + guards)
@@ -296,6 +318,8 @@ def render(prog: _Program, kind: str, mode: str) -> str:
         comment = w.comment(i, needed) if mode == "float" else ""
         lines.append(f"{line}  # {comment}" if comment else line)
     results = [w.arg(r)[0] for r in outputs]
+    if mode in _ENGINE_SPELL:
+        return _engine_function(prog, kind, lines, results, [w.arg(g)[0] for g in guards])
     if mode == "array":
         return _array_function(prog, kind, lines, results + [w.arg(g)[0] for g in guards])
     checked = [w.arg(r)[0] for r in outputs if b.op[r] not in (INPUT, CONST)]
@@ -313,6 +337,13 @@ def _array_function(prog: _Program, kind: str, body: list[str], results: list[st
     """Array code returns its results and then the guards, whose non-finite values mark the points
     outside the domain."""
     return "\n".join([_head(prog, kind), *("    " + s for s in body), f"    return {_tuple(results)}"])
+
+
+def _engine_function(prog: _Program, kind: str, body: list[str], results: list[str],
+                     guards: list[str]) -> str:
+    """Engine code applies the domain policy itself, in the engine's operations (see _engines)."""
+    policy = f"{OUTSIDE}({_tuple(results)}, {_tuple(guards)}, {_tuple(list(prog.locals))})"
+    return "\n".join([_head(prog, kind), *("    " + s for s in body), f"    return {policy}"])
 
 
 def _float_result(kind: str, results: list[str], n: int) -> str:
@@ -353,4 +384,6 @@ def _float_function(prog: _Program, kind: str, body: list[str], results: list[st
 
 
 def _tuple(items: list[str]) -> str:
+    if not items:
+        return "()"
     return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"

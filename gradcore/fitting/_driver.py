@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..codegen import dask_batches
 from ..errors import GradcoreError
 from ..format import number
 from ..optimize import Status
@@ -56,6 +57,7 @@ def fit(model: Any, data: Any, target: str | None = None, params: Any = None, lo
     center, standardize: fit on (x - mean) (and / std), for a model w1*x1 + ... + b; the parameters
         are reported back in the data's units, scaled_params holds them as fitted.
     """
+    data = dask_batches(data) or data  # dask-backed data: a stream of its chunks, one in memory
     method, lr, epochs, batch_size, tol = _options(method, lr, epochs, batch_size, seed, tol, data)
     target = "y" if target is None else str(target)
     if is_stream(data):
