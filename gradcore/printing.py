@@ -1,4 +1,4 @@
-"""Formulas as text and as LaTeX, from one walk over the shared graph.
+"""Formulas as text, as LaTeX and as MathML, from one walk over the shared graph.
 
 Operator spelling and precedence come from ops.OPERATORS; nodes are read by their fields (`op`, `args`,
 `value`, `name`), so nothing from the layers above the table is needed. A subexpression used more than
@@ -8,6 +8,7 @@ keeps the output linear in the number of graph nodes however much the graph shar
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import unicodedata
@@ -16,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from .format import number
 from .ops import ATOM_PRECEDENCE, OPERATOR_OF
 
-__all__ = ["to_text", "to_latex", "precedence", "shared_names", "fresh_prefix", "latex_name", "EXACT_LIMIT", "SHARE_THRESHOLD"]
+__all__ = ["to_text", "to_latex", "to_mathml", "mathml_name", "precedence", "shared_names", "fresh_prefix", "latex_name", "EXACT_LIMIT", "SHARE_THRESHOLD"]
 
 # str(expr) is the exact, re-parseable text when that has at most this many characters; past it (only a
 # graph that shares a lot gets there: the derivative of x^x^...^x is 10**9 characters written out) it
@@ -133,6 +134,99 @@ class _Latex(_Text):
         return super().template(node)
 
 
+# MathML spellings: the invisible operators say what juxtaposition means (a product, a function
+# applied), so a screen reader reads "2 times x" and "sine of x".
+_TIMES, _APPLY, _MINUS = "<mo>&#x2062;</mo>", "<mo>&#x2061;</mo>", "\u2212"
+_MATHML_FUNCTIONS = {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}
+
+
+class _MathML(_Latex):
+    """The same tree as presentation MathML, which browsers lay out natively: <mfrac>, <msup>,
+    <msqrt>, sin&#x2061;(x). It groups exactly as _Latex does (fractions, roots and exponents need no
+    parentheses), so it inherits its precedence; only the spelling of each piece differs. Every
+    name is XML-escaped."""
+
+    open, close = "<mo>(</mo>", "<mo>)</mo>"
+
+    def leaf(self, node: Any) -> str:
+        if node.op == "var":
+            return mathml_name(node.name)
+        if node.name:
+            return f"<mi>{'π' if node.name == 'pi' else html.escape(node.name)}</mi>"
+        text = number(node.value, signed_zero=True)
+        sign, text = ("<mo>" + _MINUS + "</mo>", text[1:]) if text.startswith("-") else ("", text)
+        mantissa, e, exponent = text.partition("e")
+        if e:
+            return (f"{sign}<mn>{mantissa}</mn><mo>&#xD7;</mo><msup><mn>10</mn>"
+                    f"<mrow>{_mn(str(int(exponent)))}</mrow></msup>")
+        return f"{sign}<mn>{text}</mn>"
+
+    def template(self, node: Any) -> Template:
+        op = node.op
+        if op == "div":
+            return ["<mfrac><mrow>", (0, False), "</mrow><mrow>", (1, False), "</mrow></mfrac>"]
+        if op == "pow":
+            base = node.args[0]
+            wrap = self.precedence(base) <= _POW or (base.op == "div" and base not in self.atoms)
+            return ["<msup><mrow>", (0, wrap), "</mrow><mrow>", (1, False), "</mrow></msup>"]
+        if op == "sqrt":
+            return ["<msqrt><mrow>", (0, False), "</mrow></msqrt>"]
+        if op == "abs":
+            return ['<mrow><mo fence="true">|</mo>', (0, False), '<mo fence="true">|</mo></mrow>']
+        if op == "exp":
+            return ["<msup><mi>e</mi><mrow>", (0, False), "</mrow></msup>"]
+        if op == "mul":
+            wrap_a, wrap_b = self.wraps(node)
+            return [(0, wrap_a), _GAP, (1, wrap_b)]
+        operator = OPERATOR_OF.get(op)
+        if operator is None:
+            name = _MATHML_FUNCTIONS.get(op, op)
+            return [f"<mi>{name}</mi>{_APPLY}<mrow><mo>(</mo>", (0, False), "<mo>)</mo></mrow>"]
+        symbol = _MINUS if operator.symbol == "-" else operator.symbol
+        if operator.arity == 1:
+            return [f"<mo>{symbol}</mo>", (0, self.precedence(node.args[0]) <= operator.precedence)]
+        wrap_a, wrap_b = self.wraps(node)
+        return [(0, wrap_a), f"<mo>{html.escape(symbol)}</mo>", (1, wrap_b)]
+
+
+def _mn(text: str) -> str:
+    return f"<mo>{_MINUS}</mo><mn>{text[1:]}</mn>" if text.startswith("-") else f"<mn>{text}</mn>"
+
+
+def mathml_name(name: str) -> str:
+    """A variable's name in MathML, as latex_name spells it in LaTeX: theta -> θ, x1 and x_1 -> x with
+    subscript 1, x_max -> x with subscript max; anything else is one escaped <mi>."""
+    return _spell_name(name, _mathml_word, lambda base, sub: f"<msub>{base}{sub}</msub>",
+                       lambda digits: f"<mn>{html.escape(digits)}</mn>")
+
+
+def _mathml_word(word: str) -> str:
+    if word in _GREEK_SET:
+        case = "CAPITAL" if word[0].isupper() else "SMALL"
+        word = unicodedata.lookup(f"GREEK {case} LETTER {word.upper()}")
+    return f"<mi>{html.escape(word)}</mi>"
+
+
+# Structure that opens before the first token of a factor: skipped when deciding how a product reads.
+_OPENING = re.compile(r"(?:<(?:mrow|msup|msub|mfrac|msqrt)>)+")
+
+
+def _join_mathml(pieces: list) -> str:
+    """Concatenate the pieces, filling each product gap with an invisible times, or a visible dot
+    where juxtaposition would misread: before a number (2·3, x·2) or a fraction after a number."""
+    out = []
+    for i, piece in enumerate(pieces):
+        if piece is not _GAP:
+            out.append(piece)
+            continue
+        after = next((p for p in pieces[i + 1:i + 64] if p is not _GAP and p and not _OPENING.fullmatch(p)), "")
+        first = next((p for p in pieces[i + 1:i + 64] if p is not _GAP and p), "")
+        digit_next = after.startswith(("<mn>", "<mo>" + _MINUS)) and not first.startswith("<mfrac>")
+        fraction_after_number = first.startswith("<mfrac>") and (out[-1] if out else "").endswith("</mn>")
+        out.append("<mo>&#xB7;</mo>" if digit_next or fraction_after_number else _TIMES)
+    return "".join(out)
+
+
 def precedence(node: Any) -> int:
     """How tightly `node` binds when printed as text: its operator's precedence, a negative number's
     as unary minus (-3 prints like -x), and ATOM_PRECEDENCE for names, numbers and calls."""
@@ -145,20 +239,27 @@ def precedence(node: Any) -> int:
 
 def latex_name(name: str) -> str:
     """A variable's name in LaTeX: theta and θ -> \\theta, x1 and x_1 -> x_{1}, rate -> \\mathit{rate}."""
+    return _spell_name(name, _latex_word, lambda base, sub: f"{base}_{{{sub}}}", str)
+
+
+def _spell_name(name: str, word: Any, subscript: Any, digits: Any) -> str:
+    """A name with its subscripts, in the words of one dialect: `word` spells a run of letters,
+    `subscript(base, sub)` attaches a subscript, `digits` spells trailing digits. x_i_j nests as
+    x_{i_{j}}, x1 is x_{1}; in x_, _x or x__y the underscores are part of the name."""
     parts = name.split("_")
-    if len(parts) > 1 and not all(parts):  # x_, _x, x__y: the underscores are part of the name
-        return _latex_word(name)
-    out = _latex_part(parts[-1])
-    for part in reversed(parts[:-1]):  # x_i_j -> x_{i_{j}}
-        out = f"{_latex_part(part)}_{{{out}}}"
+    if len(parts) > 1 and not all(parts):
+        return word(name)
+
+    def part(text: str) -> str:
+        found = re.search(r"(?<=[^\W\d_])\d+$", text)
+        if found:
+            return subscript(word(text[:found.start()]), digits(found.group()))
+        return digits(text) if text.isdigit() and text.isascii() else word(text)
+
+    out = part(parts[-1])
+    for p in reversed(parts[:-1]):
+        out = subscript(part(p), out)
     return out
-
-
-def _latex_part(part: str) -> str:
-    digits = re.search(r"(?<=[^\W\d_])\d+$", part)
-    if digits:
-        return f"{_latex_word(part[:digits.start()])}_{{{digits.group()}}}"
-    return part if part.isdigit() and part.isascii() else _latex_word(part)
 
 
 def _latex_word(word: str) -> str:
@@ -226,6 +327,11 @@ def _join(pieces: list) -> str:
     return "".join(out)
 
 
+# How each dialect joins its pieces, and spells the name of a shared part (u1 -> u_{1} in LaTeX).
+_SPELLING: dict[type, tuple[Any, Any]] = {_Text: ("".join, str), _Latex: (_join, latex_name),
+                                          _MathML: (_join_mathml, mathml_name)}
+
+
 def _plan(root: Any, threshold: int, atoms: Mapping[Any, str], share: bool) -> tuple[dict, dict]:
     """(names, lengths): the nodes to print by name (if `share`) and each node's text length.
 
@@ -277,7 +383,7 @@ def _short_texts(root: Any, dialect: _Text, length: Mapping[Any, int], limit: in
     """The printed text of every subexpression at most `limit` characters long, built children first,
     so a short part used in many places is walked once (each string costs its own length)."""
     known: dict[Any, str] = {}
-    join = _join if isinstance(dialect, _Latex) else "".join
+    join = _SPELLING[type(dialect)][0]
     for node in root.nodes():
         if not node.args or length[node] > limit or node in dialect.atoms:
             continue
@@ -302,8 +408,7 @@ def _render(root: Any, dialect_class: type, shared: bool | None, atoms: Mapping[
         if pieces is not None:
             return pieces, []
     names, length = _plan(root, threshold, atoms, True)
-    spell = latex_name if dialect_class is _Latex else str
-    atoms.update({node: spell(name) for node, name in names.items()})
+    atoms.update({node: _SPELLING[dialect_class][1](name) for node, name in names.items()})
     dialect = dialect_class(atoms)
     known = _short_texts(root, dialect, length, threshold)
     where = [(atoms[node], _walk(node, dialect, define=True, known=known)) for node in names]
@@ -339,3 +444,21 @@ def to_latex(root: Any, shared: bool | None = False, atoms: Mapping[Any, str] | 
     if where:
         text += r" \quad \text{where } " + r",\; ".join(f"{name} = {_join(p)}" for name, p in where)
     return text
+
+
+def to_mathml(root: Any, shared: bool | None = False, atoms: Mapping[Any, str] | None = None,
+              threshold: int = SHARE_THRESHOLD, display: bool = False, element: bool = True) -> str:
+    """The formula as presentation MathML, from the same walk as to_text and to_latex and with the
+    same terms, parentheses and named subexpressions (`shared` and `atoms` as there; an atom is a
+    MathML fragment). Named parts follow as "where u1 = ...". With `element`, the result is one
+    <math> element (display="block" if `display`); without, the bare fragment, to nest in another.
+    """
+    pieces, where = _render(root, _MathML, shared, atoms, threshold)
+    text = _join_mathml(pieces)
+    if where:
+        text += '<mspace width="1em"/><mtext>where</mtext><mspace width="0.5em"/>' + "<mo>,</mo>".join(
+            f"{name}<mo>=</mo>{_join_mathml(p)}" for name, p in where)
+    if not element:
+        return f"<mrow>{text}</mrow>"
+    block = ' display="block"' if display else ""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{block}><mrow>{text}</mrow></math>'
