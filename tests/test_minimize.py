@@ -18,7 +18,7 @@ from gradcore.optimize import (DEFAULT_STARTS, MESSAGES, METHODS, HistoryEntry, 
 from strategies import expressions
 
 STATUSES = {"converged", "max_iter", "unbounded", "non_finite", "saddle"}
-CLASSES = {"minimum", "maximum", "saddle", "degenerate", None}
+CLASSES = {"minimum", "maximum", "saddle", "degenerate", "inflection", "boundary minimum", "plateau", None}
 SADDLE_EXAMPLE = "x**2+2*x*y+cos(x+2*y)"  # no minimum; its one critical point is a saddle
 
 
@@ -242,11 +242,16 @@ def test_status_non_finite_log_from_1_by_gd_names_the_function_and_the_point() -
     assert r.nit == 51
 
 
-def test_status_non_finite_log_by_the_default_method_reaches_the_domain_edge() -> None:
+def test_log_by_the_default_method_reaches_the_domain_edge_and_is_unbounded_there() -> None:
+    # log(x) falls without bound toward the edge of its domain: no minimum, and the side is named.
     r = minimize("log(x)", start=1.0)
-    assert r.status == "non_finite" and not r.success
-    assert "toward the edge of its domain" in r.message and "log" in r.message
+    assert r.status == "unbounded" and r.reason == "pole" and not r.success
+    assert "f → -∞ as x → 0⁺, the edge of f's domain (log is defined for x > 0)" in r.message
     assert 0 < r.x[0] < 1e-6 and r.fun < -10
+    # An edge where f has a finite limit it does not attain stays the domain-edge failure.
+    e = minimize("x*log(x)**2", start=0.1)
+    assert e.status == "non_finite" and e.reason == "edge" and not e.success
+    assert "toward the edge of its domain" in e.message and "log" in e.message
 
 
 def test_status_non_finite_at_the_start() -> None:
@@ -273,7 +278,9 @@ def test_status_saddle_when_minimize_lands_on_a_maximum() -> None:
 
 def test_status_unbounded_by_the_value_test_and_by_running_off() -> None:
     r = minimize("x")
-    assert r.status == "unbounded" and "f < min(-1, f0)/eps" in r.message
+    assert r.status == "unbounded" and "decreases without bound" in r.message
+    # The test itself, in gradcore's terms, is kept out of the sentence, in r.test (--verbose, JSON).
+    assert "f < min(-1, f0)/eps" in r.test and "f < min(-1, f0)/eps" not in r.message
     flat = minimize("-log(1 + x^2)")  # unbounded below, but so slowly that f never passes the test
     assert flat.status == "unbounded" and "ran off" in flat.message
 
@@ -292,9 +299,11 @@ def test_a_function_with_a_local_minimum_but_no_global_one() -> None:
 
 def test_a_degenerate_critical_point_is_probed() -> None:
     # x**3 at 0: the gradient and the Hessian vanish; the probe finds f(-0.001) < 0.
+    # It is a stationary inflection point: lower on one side, higher on the other.
     r = minimize("x**3", start=0.0)
-    assert r.status == "saddle" and r.classification == "degenerate" and not r.success
-    assert "f is lower nearby: f = -1e-09 at x=-0.001, so this is not a minimum" in r.message
+    assert r.status == "saddle" and r.classification == "inflection" and not r.success
+    assert "a stationary inflection point, not a minimum: f is lower on one side (f = -1e-09 at x=-0.001)" \
+        in r.message
     assert maximize("-x**3", start=0.0).status == "saddle"
     # x**4 at 0 and a valley of equal minima pass: no lower point nearby.
     for f, start in (("x**4", 0.0), ("(x - y)**2", (1.0, 1.0))):
@@ -458,7 +467,9 @@ def test_the_result_has_scipy_names_and_a_readable_summary() -> None:
     assert {s.value for s in Status} == STATUSES
     text = str(r)
     assert text.splitlines()[0] == "minimize with gd: converged"
-    assert "x = -0.9999950132" in text and "f = 2" in text and "693 (694 evaluations)" in text
+    # The summary rounds x to the precision reached (|f'/f''| = 5e-6 here); repr and r.x keep it raw.
+    assert "point:          x = -1\n" in text and "f = 2" in text and "693 (694 evaluations)" in text
+    assert "-0.99999501" in repr(r)
     assert "classification: minimum" in text
     assert "status='converged'" in repr(r)
 
@@ -496,7 +507,7 @@ def test_on_any_formula_the_status_is_honest(e) -> None:
         assert r.classification in ("minimum", "degenerate")
         assert math.isfinite(r.fun) and np.isfinite(r.x).all()
     if r.status == "saddle":
-        assert r.grad_norm < 1e-6 and r.classification in ("saddle", "maximum", "degenerate")
+        assert r.grad_norm < 1e-6 and r.classification in ("saddle", "maximum", "degenerate", "inflection")
     assert r.nit <= 200 and len(r.x) == len(e.variables)
 
 
@@ -572,15 +583,20 @@ def _runs_off_past_its_domain(p):
     (Reason.TOL, "converged", "x**2", {}),
     (Reason.SADDLE, "saddle", "x**2 - y**2", dict(start=(0, 0))),
     (Reason.PROBE, "saddle", "x**3", dict(start=0.0)),
+    (Reason.BOUNDARY, "converged", "sqrt(x)", {}),
+    (Reason.RAY, "unbounded", "x**3 - 3*x", {}),
+    (Reason.POLE, "unbounded", "1/x", {}),
+    (Reason.PLATEAU, "max_iter", "1 - exp(-(x - 9)**2)", dict(start=0, method="gd")),
+    (Reason.TIMEOUT, "max_iter", "x**2", dict(start=5, method="gd", lr=1e-12, max_iter=10**8, timeout=0.05)),
     (Reason.BELOW, "unbounded", "x", {}),
     (Reason.ASYMPTOTE, "unbounded", "exp(x)", {}),
     (Reason.RUNOFF, "unbounded", _runs_off_past_its_domain,
      dict(start=[2.0], method="adam", lr=3e8, tol=1e-15)),
     (Reason.FLAT_FAR, "unbounded", "-log(1 + x^2)", {}),
     (Reason.MAX_ITER, "max_iter", "x**2", dict(start=5, method="gd", lr=1e-6, max_iter=100)),
-    (Reason.STALLED, "max_iter", "log(x)", dict(method="armijo")),
+    (Reason.STALLED, "max_iter", "abs(x)*3 + x", dict(method="armijo")),  # a kink: f is not smooth
     (Reason.START, "non_finite", "log(x)", dict(start=-1)),
-    (Reason.EDGE, "non_finite", "log(x)", dict(start=1)),
+    (Reason.EDGE, "non_finite", "x*log(x)**2", dict(start=0.1)),
     (Reason.NON_FINITE, "non_finite", "log(x)", dict(start=1, method="gd")),
 ])
 def test_every_reason_is_reached_by_a_real_function_and_has_its_sentence(reason, status, f, kwargs) -> None:
@@ -591,7 +607,8 @@ def test_every_reason_is_reached_by_a_real_function_and_has_its_sentence(reason,
 
 def test_the_reasons_are_the_strings_they_always_were() -> None:
     assert {r.value for r in Reason} == {"tol", "saddle", "probe", "below", "asymptote", "runoff", "flat_far",
-                                         "max_iter", "stalled", "start", "edge", "non_finite"}
+                                         "max_iter", "stalled", "start", "edge", "non_finite",
+                                         "boundary", "ray", "pole", "timeout", "plateau"}
     assert str(Reason.ASYMPTOTE) == "asymptote"
 
 

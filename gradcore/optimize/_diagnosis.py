@@ -1,6 +1,6 @@
-"""What kind of point a search stopped at: the Hessian's verdict, saddles, and the unbounded tests.
-
-Each test is a small predicate on a run's numbers; the driver decides what to do with the answers.
+"""What kind of point a search stopped at: the judgement of the end point, saddles, and the unbounded
+tests on how a run went. `judge` decides with the probes of _probes (second order, Newton's steps,
+line probes, rays, poles, edges) and sets the run's status, reason and the point it reports.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DomainError
+from ..format import number, point as fmt_point
 from ._objective import Objective
-from ._result import LocalOptimum, Run, Status
+from ._probes import (classify, convex_quadratic, direction_text, edge_limit, eig, eigh, find_pole, line_probe,
+                      norm, null_directions, pole_side, precision, rays, settle, sum_of_squares, tidy,
+                      unbounded_ray, value_at, zero_level)
+from ._result import LocalOptimum, Reason, Run, Status
 
-__all__ = ["norm", "eigh", "eig", "classify", "end_point", "wrong_kind", "way_out", "probe",
-           "below_limits", "ran_off", "far_and_flat", "kept_improving", "critical_point"]
+__all__ = ["norm", "eigh", "eig", "classify", "wrong_kind", "way_out", "below_limits", "ran_off",
+           "far_and_flat", "critical_point", "judge"]
 
 _EPS = sys.float_info.epsilon
 RUNOFF = 1e8       # |x| beyond this many times max(1, |x0|) counts as "running off to infinity"
@@ -24,77 +28,7 @@ FAR = 1e4          # ... and, where f has gone flat (degenerate Hessian), beyond
 BELOW_FAR = 1e6    # f < min(-1, f0)/eps counts only once |x| is also past this many times max(1, |x0|)
 
 
-def norm(v: Sequence[float]) -> float:
-    """The Euclidean norm sqrt(sum v_i^2), without overflow."""
-    return math.hypot(*v)
-
-
 # ---- the second-order test ------------------------------------------------------------------------
-
-def eigh(obj: Objective, x: Sequence[float]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Eigenvalues (ascending) and eigenvectors of the Hessian at x; None where it is not finite."""
-    n = len(x)
-    if n == 0:
-        return np.zeros(0), np.zeros((0, 0))
-    try:
-        H = np.asarray(obj.hess(*x), dtype=float)
-    except (DomainError, ArithmeticError):
-        return None
-    if H.shape != (n, n) or not np.isfinite(H).all():
-        return None
-    if n == 1:  # the common one-variable case needs no LAPACK call
-        return H.reshape(1), np.ones((1, 1))
-    return np.linalg.eigh((H + H.T) / 2)
-
-
-def eig(obj: Objective, x: Sequence[float]) -> np.ndarray | None:
-    """The Hessian's eigenvalues at x (ascending); None where it is not finite."""
-    e = eigh(obj, x)
-    return None if e is None else e[0]
-
-
-def _zero(w: Sequence[float], grad_norm: float = 0.0, x_norm: float = 0.0) -> float:
-    """The size below which an eigenvalue counts as zero (see classify)."""
-    return max(1e-8 * max((abs(v) for v in w), default=0.0), 1e-14, grad_norm / (0.01 * max(1.0, x_norm)))
-
-
-def classify(w: np.ndarray | None, grad_norm: float = 0.0, x_norm: float = 0.0) -> str | None:
-    """minimum / maximum / saddle / degenerate from the Hessian's eigenvalues w.
-
-    An eigenvalue counts as zero when |w| <= max(1e-8 * max|w|, 1e-14, grad_norm / (0.01 * max(1, |x|))).
-    The last term is the Newton test: the quadratic model puts the exact critical point
-    |grad| / |w| away along that eigenvector, and if that is more than 1% of the scale of x the
-    curvature does not resolve a critical point here (f is merely flat, as exp(x) is at x = -14).
-    A zero eigenvalue makes the point "degenerate" unless the others already have both signs.
-    """
-    if w is None:
-        return None
-    ws = [float(v) for v in w]
-    if not ws:
-        return "degenerate"
-    zero = _zero(ws, grad_norm, x_norm)
-    pos = sum(v > zero for v in ws)
-    neg = sum(v < -zero for v in ws)
-    if pos and neg:
-        return "saddle"
-    if pos == len(ws):
-        return "minimum"
-    if neg == len(ws):
-        return "maximum"
-    return "degenerate"
-
-
-def end_point(obj: Objective, run: Run) -> tuple[tuple[np.ndarray, np.ndarray] | None, str | None]:
-    """The Hessian's eigen-decomposition where the run stopped, and the point's classification.
-
-    At a converged point the eigenvalues must also resolve the critical point (see classify).
-    """
-    e = eigh(obj, run.x) if math.isfinite(run.f) else None
-    w = None if e is None else e[0]
-    if run.status is Status.CONVERGED:
-        return e, classify(w, run.gn, norm(run.x))
-    return e, classify(w)
-
 
 def wrong_kind(classification: str | None, sign: float) -> bool:
     """A saddle, or the opposite extremum (a maximum when minimising): not what was asked for."""
@@ -105,31 +39,6 @@ def way_out(e: tuple[np.ndarray, np.ndarray], sign: float) -> np.ndarray:
     """The eigenvector of the eigenvalue of the wrong sign, scaled so its largest entry is 1."""
     v = e[1][:, 0] if sign > 0 else e[1][:, -1]
     return v / v[np.argmax(np.abs(v))]
-
-
-def probe(obj: Objective, run: Run, e: tuple[np.ndarray, np.ndarray]) -> tuple[list[float], float] | None:
-    """Where the second-order test is silent (a zero eigenvalue), look: a point lower than f(x).
-
-    Along each null eigenvector v, both ways, at h = 1e-3, 1e-2, 1e-1 times max(1, |x|), a point
-    counts only if f(x + h v) < f(x) - |grad| h - 1e-12 max(1, |f|): lower by more than the slope
-    left at x can explain. x**3 at 0 is caught; x**4 at 0, and valleys of equal minima, are not.
-    """
-    w, V = e
-    x = np.array(run.x)
-    zero = _zero(w.tolist(), run.gn, norm(run.x))
-    scale = max(1.0, norm(run.x))
-    margin = 1e-12 * max(1.0, abs(run.f))
-    for i in np.flatnonzero(np.abs(w) <= zero):
-        for h in (1e-3 * scale, 1e-2 * scale, 1e-1 * scale):
-            for sgn in (1.0, -1.0):
-                xt = (x + sgn * h * V[:, i]).tolist()
-                try:
-                    ft = obj.vg(*xt)[0]
-                except DomainError:
-                    continue
-                if ft < run.f - run.gn * h - margin:
-                    return xt, ft
-    return None
 
 
 # ---- unbounded: tests on how far the iterates went and what f did on the way ---------------------
@@ -153,13 +62,6 @@ def ran_off(run: Run) -> bool:
 def far_and_flat(run: Run) -> bool:
     """A flat (degenerate) stop past 1e4 max(1, |x0|) from the origin: f levels off only far away."""
     return norm(run.x) > FAR * max(1.0, norm(run.x0))
-
-
-def kept_improving(run: Run, more: Run) -> bool:
-    """Descending further from where `run` stopped (`more`), f kept improving while x moved more than
-    max(1, |x|) away: f approaches its infimum only at infinity."""
-    moved = norm([a - b for a, b in zip(more.x, run.x)])
-    return math.isfinite(more.f) and more.f < run.f and moved > max(1.0, norm(run.x))
 
 
 def critical_point(obj: Objective, x0: Sequence[float], steps: int = 60) -> LocalOptimum | None:
@@ -190,3 +92,238 @@ def critical_point(obj: Objective, x0: Sequence[float], steps: int = 60) -> Loca
             if not np.isfinite(x).all():
                 return None
     return None
+
+
+# ---- the end-point judgement: first principles before any "minimum" -------------------------------
+
+
+def _mark(run: Run, status: Status, reason: Reason, bad_x: Sequence[float] | None = None,
+          bad_f: float = math.nan) -> None:
+    run.status, run.reason = status, reason
+    if bad_x is not None:
+        run.bad_x, run.bad_f = [float(v) for v in bad_x], float(bad_f)
+
+
+def _moved_to(run: Run, x: np.ndarray, f: float, gn: float) -> None:
+    run.x, run.f, run.gn, run.settled = [float(v) for v in x], float(f), float(gn), [float(v) for v in x]
+
+
+def _pole_text(names: Sequence[str], p: np.ndarray, d: np.ndarray, side: float, what: str = "a pole") -> str:
+    """"x → 0⁻, a pole": where f runs off, the point shown to the 1e-9 its location is sure to."""
+    within = 1e-9 * max(1.0, norm(p.tolist()))
+    shown = [number(tidy(float(v), within), 10) for v in p]
+    if len(names) == 1:
+        sup = "⁻" if side * d[0] < 0 else "⁺"
+        return f"{names[0]} → {shown[0]}{sup}, {what}"
+    return f"({', '.join(names)}) → ({', '.join(shown)}), {what}"
+
+
+def _look_further(inner: Objective, run: Run, names: Sequence[str], sign: float, x0: Sequence[float]) -> None:
+    """From an optimum or an asymptote: a pole (from the start), or f beyond the optimum without
+    bound along a ray; else say how sure the answer is (global only with a proof)."""
+    converged = run.status is Status.CONVERGED
+    if converged and convex_quadratic(inner):
+        run.scope = "global"
+        return
+    # A sum of squares is >= 0: it has no pole to -inf, and a point where it is 0 is global.
+    squares = sign > 0 and inner.expr is not None and sum_of_squares(inner.expr)
+    if converged and squares and run.f <= 1e-16 * max(1.0, run.f0):
+        run.scope = "global, squares"
+        return
+    found = None if squares else \
+        find_pole(inner, x0) or (find_pole(inner, run.x) if list(x0) != list(run.x) else None)
+    if found is not None:
+        p, d, side = found
+        run.pole = _pole_text(names, p, d, side)
+        _mark(run, Status.UNBOUNDED, Reason.POLE, p.tolist(), -math.inf)
+        return
+    if not converged:
+        return
+    run.scope = "local"
+    ray = unbounded_ray(inner, run.x, run.f)
+    if ray is not None:
+        d, far_f = ray
+        run.ray = direction_text(names, d.tolist(), 1.0)
+        _mark(run, Status.UNBOUNDED, Reason.RAY, None)
+        run.bad_f = far_f
+
+
+def judge(obj: Objective, inner: Objective, run: Run, sign: float
+          ) -> tuple[tuple[np.ndarray, np.ndarray] | None, str | None, np.ndarray | None]:
+    """Decide what kind of point a run ended at, from first principles; may move run.x to the
+    critical point it settled on, and change run.status / run.reason. Returns the Hessian's
+    eigen-decomposition at the final point (in f's sign), its classification, and the way out of
+    a saddle (or None).
+
+    A converged run is followed by Newton's steps (`settle`). A nondegenerate critical point is
+    resolved in a few steps, and its Hessian's signs decide. Otherwise (a rounding-level
+    eigenvalue, curvature that vanishes on the way, or steps that keep going) the point is probed:
+    far off and still improving is an asymptote; a lower point nearby is not a minimum (an
+    inflection if the other side is higher). A minimum is then probed for a pole and for f going
+    beyond it without bound along a ray; it is global only for a convex quadratic.
+    """
+    names = obj.variables
+    x0 = list(run.x0)
+    kind = None
+    if run.status is Status.CONVERGED and run.x:
+        kind = _judge_stationary(inner, run)
+        if run.status is Status.CONVERGED and kind in ("minimum", "degenerate"):
+            _look_further(inner, run, names, sign, x0)
+        elif run.status is Status.UNBOUNDED and run.reason is Reason.ASYMPTOTE:
+            _look_further(inner, run, names, sign, x0)
+    elif run.x and math.isfinite(run.f) and run.reason in (Reason.EDGE, Reason.NON_FINITE, Reason.STALLED,
+                                                           Reason.MAX_ITER):
+        _judge_edge(inner, run, names, x0, sign)
+    e = eigh(obj, run.x) if math.isfinite(run.f) else None
+    cls = classify(None if e is None else e[0])
+    if kind in ("inflection", "plateau") or (kind == "degenerate" and cls != "saddle"):
+        cls = kind
+    elif kind in ("saddle", "maximum") and cls == "degenerate":
+        # A negative curvature (in the minimised sign) beside a zero one: not the asked-for extremum.
+        cls = kind if sign > 0 or kind == "saddle" else "minimum"
+    if run.reason is Reason.BOUNDARY:
+        cls = "boundary " + ("minimum" if sign > 0 else "maximum")
+    elif run.reason is Reason.POLE:
+        cls = None  # the Hessian beside a pole says nothing about f (tan's is "maximum" there)
+    descent = None
+    if run.status is Status.CONVERGED and wrong_kind(cls, sign):
+        run.status, run.reason = Status.SADDLE, Reason.SADDLE
+        descent = way_out(e, sign)
+    if run.reason in (Reason.TOL, Reason.SADDLE, Reason.RAY) and cls not in ("degenerate", "inflection"):
+        run.precision = precision(inner, run.x)
+    if run.status is Status.SADDLE and run.x:
+        # Not an extremum; is there one at all? (x**3: f is unbounded below as x → -∞.)
+        ray = unbounded_ray(inner, run.x, run.f)
+        if ray is not None:
+            run.ray = direction_text(names, ray[0].tolist(), 1.0)
+    return e, cls, descent
+
+
+def _judge_stationary(inner: Objective, run: Run) -> str | None:
+    """The converged case of `judge`, in the minimised sign; returns the kind of point."""
+    x = list(run.x)
+    try:
+        g = inner.vg(*x)[1]
+    except (DomainError, ArithmeticError):
+        return None
+    here = eig(inner, x)
+    if here is None:
+        return None
+    xs, fs, gs, how, shrink, step = settle(inner, x, run.f, g)
+    moved = norm((xs - np.array(x)).tolist())
+    if here.size and here[0] < -zero_level(here.tolist()):
+        # f curves down here: not a minimum. A saddle or maximum when Newton's steps find a
+        # critical point within 1% of the scale of x; else the gradient is merely
+        # tiny (1 - exp(-x**2) at x = 9), and x is not reported as any kind of critical point.
+        if how == "resolved" and moved <= 0.01 * max(1.0, norm(x)):
+            cls = classify(here)
+            return cls if cls != "degenerate" else ("saddle" if here[-1] > 0 else "maximum")
+        return _plateau(inner, run, max(1.0, norm(x)))
+    w = eig(inner, xs.tolist())
+    cls = classify(w)
+    resolved = how == "resolved" and cls not in ("degenerate", None) and shrink > 1e-3
+    if not resolved and (far_and_flat(run) or (moved > max(1.0, norm(x)) and fs < run.f)):
+        _mark(run, Status.UNBOUNDED, Reason.FLAT_FAR if far_and_flat(run) else Reason.ASYMPTOTE, xs, fs)
+        return None
+    if resolved:
+        # The search stopped short of the critical point by more than 1% of the scale of x
+        # (1e-7*(x-3)**2 from x = 1): report the point Newton's steps settled on.
+        if moved > 0.01 * max(1.0, norm(x)) or cls != "minimum":
+            _moved_to(run, xs, fs, gs)
+        return cls
+    if moved > 0.0:
+        _moved_to(run, xs, fs, gs)
+    # A degenerate critical point is located only to about Newton's last (linearly shrinking) step.
+    run.precision = ([step + 4 * _EPS * abs(v) for v in run.x], gs * step + 4 * _EPS * abs(run.f))
+    scale = max(1.0, norm(run.x))
+    for v in null_directions(inner, run.x):
+        lower = line_probe(inner, run.x, run.f, v, scale)
+        if lower is not None:
+            _mark(run, Status.SADDLE, Reason.PROBE, lower[0], lower[1])
+            return "inflection" if lower[2] else "degenerate"
+    if _flat(inner, run.x, run.f, scale):
+        return _plateau(inner, run, scale)  # f does not change at all around x in float64
+    return "degenerate"
+
+
+def _plateau(inner: Objective, run: Run, scale: float) -> str:
+    """Mark a stop where the gradient is merely tiny (no critical point near): status max_iter,
+    Reason.PLATEAU, with a lower point if one lies along an axis 1, 10 or 100 times the scale away."""
+    run.bad_x, run.bad_f = None, math.nan
+    xa = np.array(run.x)
+    for d in rays(len(xa)):
+        for t in (1.0, 10.0, 100.0):
+            p = (xa + t * scale * d).tolist()
+            fp = value_at(inner, p)
+            if fp == fp and fp < run.f:
+                run.bad_x, run.bad_f = p, fp
+                break
+        if run.bad_x is not None:
+            break
+    _mark(run, Status.MAX_ITER, Reason.PLATEAU)
+    return "plateau"
+
+
+def _flat(obj: Objective, x: Sequence[float], f: float, scale: float) -> bool:
+    """f is exactly f(x) at 1e-3 scale along both ways of every axis: a plateau in float64."""
+    xa = np.array(x, dtype=float)
+    return all(value_at(obj, (xa + 1e-3 * scale * d).tolist()) == f for d in rays(len(xa))[:2 * len(xa)])
+
+
+def _lower_along_edge(inner: Objective, run: Run, p: np.ndarray, fe: float, sign: float) -> bool:
+    """Is f lower beside the edge point p, along an axis other than the one the search ran into the
+    edge on (sqrt(x) + (y - 2)**2 stopped at y = 1.5)? Then p is no boundary minimum."""
+    if len(p) < 2:
+        return False
+    try:
+        g = np.asarray(inner.vg(*run.x)[1], dtype=float)
+    except (DomainError, ArithmeticError):
+        return False
+    into = int(np.argmax(np.abs(g)))  # the axis the descent ran into the edge along
+    scale = max(1.0, norm(p.tolist()))
+    for i in range(len(p)):
+        if i == into:
+            continue
+        for h in (1e-6, 1e-3):
+            for s in (1.0, -1.0):
+                q = p.copy()
+                q[i] += s * h * scale
+                fq = value_at(inner, q.tolist(), sign)
+                if fq == fq and fq < fe - 8 * sys.float_info.epsilon * max(abs(fe), abs(fq)):
+                    return True
+    return False
+
+
+def _rule(run: Run) -> str:
+    """The domain rule a DomainError states ("sqrt is defined for x >= 0"), or ""."""
+    err = str(run.error) if run.error is not None else ""
+    return err[err.index(": ") + 2:err.rindex(" at ")] if ": " in err and " at " in err else ""
+
+
+def _judge_edge(inner: Objective, run: Run, names: Sequence[str], x0: Sequence[float], sign: float) -> None:
+    """A run that stopped without converging: at the edge of f's domain (a boundary minimum, or f
+    without bound there), or at a pole met on the way."""
+    edge = edge_limit(inner, run, sign)
+    if edge is not None:
+        p, fe, finite = edge
+        if finite and fe == fe and fe <= run.f and not _lower_along_edge(inner, run, p, fe, sign):
+            rule = _rule(run)
+            run.boundary = fmt_point(zip(names, p.tolist())) + (f" ({rule})" if rule else "")
+            _moved_to(run, p, fe, math.nan)
+            _mark(run, Status.CONVERGED, Reason.BOUNDARY)
+            return
+        if not finite:
+            d = p - np.array(run.x)
+            dn = d / norm(d.tolist()) if d.any() else d
+            rule = _rule(run)
+            run.pole = _pole_text(names, p, dn, -1.0, "the edge of f's domain" + (f" ({rule})" if rule else ""))
+            _mark(run, Status.UNBOUNDED, Reason.POLE, p.tolist(), -math.inf)
+            return
+    end = np.array(run.x, dtype=float)
+    here = next(((end, d, side) for d in rays(len(end))
+                 for side in [pole_side(inner, end, d)] if side is not None), None)
+    found = here or find_pole(inner, x0)
+    if found is not None:
+        p, d, side = found
+        run.pole = _pole_text(names, p, d, side)
+        _mark(run, Status.UNBOUNDED, Reason.POLE, p.tolist(), -math.inf)

@@ -7,6 +7,7 @@ search) gets the right answer in few steps. Every run ends with a status and a s
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -14,13 +15,14 @@ import numpy as np
 from ..errors import DomainError, GradcoreError
 from . import _diagnosis as dx
 from ._diagnosis import norm
+from ._fixed import Trail, loop_for
 from ._linesearch import Stalled
 from ._methods import DEFAULT_LR, METHODS, STEPPERS
 from ._objective import Objective, objective
 from ._result import (HistoryEntry, LocalOptimum, OptimizeResult, Options, Reason, Run, Status,
-                      critical_point_note, explain, multi_start_note)
+                      critical_point_note, explain, multi_start_note, timeout_note)
 
-__all__ = ["minimize", "maximize", "DEFAULT_STARTS", "DEFAULT_BOX"]
+__all__ = ["minimize", "maximize", "DEFAULT_STARTS", "DEFAULT_BOX", "MAX_STARTS", "MAX_ITER_CAP"]
 
 # With no `start`, every variable starts at the first of these values where f is defined and which
 # is not a critical point of the wrong kind (so a run never silently "converges" at a saddle).
@@ -29,6 +31,10 @@ DEFAULT_STARTS: tuple[float, ...] = (1.0, 0.5, 2.0, -1.0, 3.0, -2.0)
 DEFAULT_BOX: tuple[float, float] = (-5.0, 5.0)
 
 _MAX_ITER = 10_000
+# Caps: each start is a whole search, and max_iter bounds the updates of one; beyond these a run
+# would take hours, so they are refused with a clear error (`timeout` bounds the wall time instead).
+MAX_STARTS = 10_000
+MAX_ITER_CAP = 100_000_000
 _HISTORY = 1000          # history keeps at most 2x this many entries (every k-th step, k doubling)
 
 
@@ -39,7 +45,8 @@ _HISTORY = 1000          # history keeps at most 2x this many entries (every k-t
 def minimize(f: Any, start: Any = None, method: str = "bfgs", lr: float | None = None, tol: float = 1e-6,
              max_iter: int | None = None, starts: int = 1, seed: int | None = None,
              box: tuple[float, float] | None = None,
-             callback: Callable[[HistoryEntry], Any] | None = None) -> OptimizeResult:
+             callback: Callable[[HistoryEntry], Any] | None = None,
+             timeout: float | None = None) -> OptimizeResult:
     """Find a local minimum of f by a gradient method; report honestly how the search ended.
 
     f: a formula ("x**2+2*x+3"), an Expr, or a Python function of a numpy array of Values.
@@ -56,26 +63,30 @@ def minimize(f: Any, start: Any = None, method: str = "bfgs", lr: float | None =
         from box (default [-5, 5] for every variable) with numpy's default_rng(seed) (seed None: 0),
         and return the best run; `optima` lists the distinct optima found.
     callback: called with a HistoryEntry at every iteration (iteration 0 is the start).
+    timeout: stop after this many seconds of wall time (status max_iter, reason "timeout"; the last
+        point is reported; with starts > 1, no new start begins after it).
+    max_iter is at most MAX_ITER_CAP and starts at most MAX_STARTS.
     """
-    opts = _options(method, lr, tol, max_iter, starts, seed, callback, 1.0)
+    opts = _options(method, lr, tol, max_iter, starts, seed, callback, 1.0, timeout)
     return _drive(f, start, opts, starts, seed, box)
 
 
 def maximize(f: Any, start: Any = None, method: str = "bfgs", lr: float | None = None, tol: float = 1e-6,
              max_iter: int | None = None, starts: int = 1, seed: int | None = None,
              box: tuple[float, float] | None = None,
-             callback: Callable[[HistoryEntry], Any] | None = None) -> OptimizeResult:
+             callback: Callable[[HistoryEntry], Any] | None = None,
+             timeout: float | None = None) -> OptimizeResult:
     """Find a local maximum of f by gradient ascent (x <- x + lr * grad f for "gd").
 
     The same options as `minimize`; it minimises -f, and reports `fun`, `history` and the messages
     in f's own sign.
     """
-    opts = _options(method, lr, tol, max_iter, starts, seed, callback, -1.0)
+    opts = _options(method, lr, tol, max_iter, starts, seed, callback, -1.0, timeout)
     return _drive(f, start, opts, starts, seed, box)
 
 
 def _options(method: Any, lr: float | None, tol: float, max_iter: int | None, starts: int, seed: Any,
-             callback: Callable | None, sign: float) -> Options:
+             callback: Callable | None, sign: float, timeout: float | None = None) -> Options:
     """Check the options (a clear GradcoreError for each bad one) and fill in the defaults."""
     method = str(method).lower()
     if method not in STEPPERS:
@@ -86,16 +97,28 @@ def _options(method: Any, lr: float | None, tol: float, max_iter: int | None, st
         raise GradcoreError(f"tol must be a positive number, got {tol!r}")
     if max_iter is not None and not (isinstance(max_iter, int) and max_iter >= 0):
         raise GradcoreError(f"max_iter must be a whole number >= 0, got {max_iter!r}")
+    if max_iter is not None and max_iter > MAX_ITER_CAP:
+        raise GradcoreError(f"max_iter must be at most {MAX_ITER_CAP:,} (use timeout= to bound the time "
+                            f"instead), got {max_iter:,}")
     if not (isinstance(starts, int) and starts >= 1):
         raise GradcoreError(f"starts must be a whole number >= 1, got {starts!r}")
+    if starts > MAX_STARTS:
+        raise GradcoreError(f"starts must be at most {MAX_STARTS:,} (each start is a whole search), "
+                            f"got {starts:,}")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+                                    and math.isfinite(timeout) and timeout > 0):
+        raise GradcoreError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
         raise GradcoreError(f"seed must be a whole number >= 0, got {seed!r}")
     return Options(method, float(DEFAULT_LR[method] if lr is None else lr), tol,
-                   _MAX_ITER if max_iter is None else max_iter, sign, callback)
+                   _MAX_ITER if max_iter is None else max_iter, sign, callback,
+                   None if timeout is None else float(timeout), starts=starts)
 
 
 def _drive(f: Any, start: Any, opts: Options, starts: int, seed: int | None,
            box: tuple[float, float] | None) -> OptimizeResult:
+    if opts.timeout is not None:
+        opts.deadline = time.monotonic() + opts.timeout
     obj = objective(f, start)
     x0 = _start_vector(start, obj.variables)
     inner = obj if opts.sign > 0 else obj.negated()
@@ -109,10 +132,17 @@ def _drive(f: Any, start: Any, opts: Options, starts: int, seed: int | None,
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise GradcoreError(f"box must be (low, high) with low < high, got {box!r}")
     rng = np.random.default_rng(0 if seed is None else seed)
-    points = [x0] + [rng.uniform(lo, hi, len(x0)).tolist() for _ in range(starts - 1)]
-    runs = [_one(obj, inner, p, where if i == 0 else f"random (run {i + 1} of {starts})", opts)
-            for i, p in enumerate(points)]
-    return _best(runs, opts.sign)
+    # The starts are drawn one at a time, as the runs need them, and none begins past the deadline.
+    runs = [_one(obj, inner, x0, where, opts)]
+    for i in range(1, starts):
+        if opts.deadline is not None and time.monotonic() > opts.deadline:
+            break
+        runs.append(_one(obj, inner, rng.uniform(lo, hi, len(x0)).tolist(),
+                         f"random (run {i + 1} of {starts})", opts))
+    best = _best(runs, opts.sign)
+    if len(runs) < starts:
+        best.message += timeout_note(len(runs), starts, opts)
+    return best
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -184,19 +214,19 @@ def _one(obj: Objective, inner: Objective, x0: list[float], where: str, opts: Op
             return callback(e._replace(fun=-e.fun))
     # Overflow and NaN are detected and reported by the loops themselves; numpy's warnings about
     # them (from a norm or a matrix product on a run-away iterate) would only be noise on stderr.
+    if opts.deadline is not None:
+        cb = _timed(cb, opts.deadline)
     with np.errstate(all="ignore"):
         try:
             run = _descend(inner, x0, opts, cb)
         except DomainError as exc:
             run = Run(list(x0), math.nan, error=exc).stop(list(x0), math.nan, math.nan, 0, 1,
                                                             Status.NON_FINITE, Reason.START)
-        e, cls = dx.end_point(obj, run)
-    descent = None
-    if run.status is Status.CONVERGED and dx.wrong_kind(cls, sign):
-        run.status, run.reason = Status.SADDLE, Reason.SADDLE
-        descent = dx.way_out(e, sign)
-    if run.status is Status.CONVERGED and cls == "degenerate":
-        _flat_end(inner, run, e)
+        except _TimedOut as out:
+            e = out.entry
+            run = Run(list(x0), e.fun, [(e.nit, list(e.x), e.fun, e.grad_norm)]).stop(
+                list(e.x), e.fun, e.grad_norm, e.nit, e.nit + 1, Status.MAX_ITER, Reason.TIMEOUT)
+        e, cls, descent = dx.judge(obj, inner, run, sign)
     res = OptimizeResult(
         x=np.array(run.x, dtype=float), variables=obj.variables, fun=sign * run.f, grad_norm=run.gn,
         nit=run.nit, nfev=run.nfev, status=run.status, message="", classification=cls, method=opts.method,
@@ -214,39 +244,26 @@ def _one(obj: Objective, inner: Objective, x0: list[float], where: str, opts: Op
     return res
 
 
-def _flat_end(obj: Objective, run: Run, e: tuple[np.ndarray, np.ndarray]) -> None:
-    """A converged run whose Hessian is singular: far away it is unbounded; if descending further keeps
-    improving f toward infinity it is an asymptote; if a nearby point is better it is no optimum."""
-    if dx.far_and_flat(run):
-        run.status, run.reason = Status.UNBOUNDED, Reason.FLAT_FAR
-    elif run.x and _runs_off(obj, run):
-        pass  # _runs_off marked the run unbounded: f only approaches its infimum at infinity
-    elif run.x:
-        lower = dx.probe(obj, run, e)
-        if lower is not None:
-            run.status, run.reason, run.bad_x, run.bad_f = Status.SADDLE, Reason.PROBE, lower[0], lower[1]
-
-
-def _runs_off(obj: Objective, run: Run, steps: int = 100) -> bool:
-    """Where the gradient fell below tol but the Hessian is too flat to resolve a critical point
-    (exp(x) at x = -14.5, 1/(1 + x**2) at x = 134), keep descending with tol = 0. If f keeps
-    improving while x moves more than max(1, |x|) away, there is no minimizer: f approaches
-    its infimum only at infinity. Marks `run` unbounded (Reason.ASYMPTOTE) and returns True then.
-    """
-    with np.errstate(all="ignore"):
-        try:
-            more = _descend(obj, list(run.x), Options("bfgs", 1.0, 5e-324, steps), None)
-        except DomainError:
-            return False
-    if dx.kept_improving(run, more):
-        run.status, run.reason = Status.UNBOUNDED, Reason.ASYMPTOTE
-        run.bad_x, run.bad_f = list(more.x), more.f
-        return True
-    return False
-
-
 # ---------------------------------------------------------------------------------------------------
 # The descent loop
+
+
+class _TimedOut(Exception):
+    """Raised from the per-iteration check when the deadline has passed; carries the last entry."""
+
+    def __init__(self, entry: HistoryEntry) -> None:
+        super().__init__("timeout")
+        self.entry = entry
+
+
+def _timed(callback: Callable[[HistoryEntry], Any] | None, deadline: float) -> Callable[[HistoryEntry], Any]:
+    """The callback the loops call at every iteration, with the wall clock checked first. A callback
+    also sends every method through the general loop, so every method honours the deadline."""
+    def check(entry: HistoryEntry) -> Any:
+        if time.monotonic() > deadline:
+            raise _TimedOut(entry)
+        return None if callback is None else callback(entry)
+    return check
 
 
 def _descend(obj: Objective, x0: list[float], opts: Options,
@@ -255,7 +272,8 @@ def _descend(obj: Objective, x0: list[float], opts: Options,
     1e6 * max(1, |x0|); max_iter; a failure."""
     method, tol, max_iter = opts.method, opts.tol, opts.max_iter
     if method == "gd" and len(x0) == 1 and callback is None:
-        return _gd_scalar(obj.vg, x0[0], opts.lr, tol, max_iter)
+        run = _gd_generated(obj, x0[0], opts.lr, tol, max_iter)
+        return run if run is not None else _gd_scalar(obj.vg, x0[0], opts.lr, tol, max_iter)
     vg = obj.vg
     step = STEPPERS[method](vg, opts.lr, len(x0), obj.hess)
     x = list(x0)
@@ -303,6 +321,41 @@ def _descend(obj: Objective, x0: list[float], opts: Options,
     if history[-1][0] != nit:
         history.append((nit, x, f, gn))
     return run.stop(x, f, gn, nit, nfev, status, reason)
+
+
+def _gd_generated(obj: Objective, x: float, lr: float, tol: float, max_iter: int) -> Run | None:
+    """_gd_scalar's run through the generated loop (gradient only at each step), or None when the
+    formula has no generated loop or the run met anything unusual.
+
+    The generated loop stops short of the general one's verdict at anything that could change it:
+    |x| past `far` (the unbounded test), a gradient that fails or is not finite, f not finite at a
+    checkpoint or at the end. None then sends the run through _gd_scalar, which repeats it from x0
+    with f at every step and names the cause exactly; the iterates are the same.
+    """
+    loop = None if obj.compiled is None else loop_for(obj.compiled, obj.sign)
+    if loop is None:
+        return None
+    vg = obj.vg
+    f, (g,) = vg(x)  # a DomainError here is the caller's to report (f undefined at the start)
+    if (f + g) * 0.0 != 0.0:
+        return None
+    f_limit, far = dx.below_limits(f, abs(x))
+    trail = Trail(vg, _HISTORY)
+    xn, gn, nit, xs, done = loop(x, g, lr, tol, max_iter, far, trail.absorb)
+    if not done:
+        return None
+    try:
+        fn, _ = vg(xn)
+    except DomainError:
+        return None
+    if fn * 0.0 != 0.0:
+        return None
+    trail.absorb(nit - len(xs) + 1, xs)
+    run = Run([x], f, trail.close(nit, xn))  # type: ignore[arg-type]
+    gn = abs(gn)
+    if gn < tol:
+        return run.stop([xn], fn, gn, nit, nit + 1, Status.CONVERGED, Reason.TOL)
+    return run.stop([xn], fn, gn, nit, nit + 1, Status.MAX_ITER, Reason.MAX_ITER)
 
 
 def _gd_scalar(vg: Callable, x: float, lr: float, tol: float, max_iter: int) -> Run:
@@ -381,7 +434,7 @@ def _best(runs: list[OptimizeResult], sign: float) -> OptimizeResult:
     """
     optima: list[tuple[np.ndarray, float, str | None, int]] = []
     for r in runs:
-        if not r.success:
+        if not (r.success or r.reason is Reason.RAY):  # RAY: a local optimum of an unbounded f
             continue
         for i, (x, fun, cls, count) in enumerate(optima):
             if np.linalg.norm(r.x - x) <= 1e-4 * max(1.0, float(np.linalg.norm(x))):

@@ -9,19 +9,27 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..codegen import compile as compile_expr
 from ..errors import DomainError, GradcoreError
 from ..expr import Expr
+from ..parse import as_formula
 
 __all__ = ["Objective", "objective"]
 
 
 class Objective:
-    """f as three callables on positional floats: vg(*x) -> (f, grad tuple), hess(*x) -> ndarray."""
+    """f as three callables on positional floats: vg(*x) -> (f, grad tuple), hess(*x) -> ndarray.
 
-    __slots__ = ("variables", "vg", "hess", "expr")
+    `compiled` is the CompiledExpr of a formula (None for a Python function), and `sign` is -1.0
+    for the negated objective that maximize descends, so that generated loops can be made for it.
+    """
 
-    def __init__(self, variables: tuple[str, ...], vg: Callable, hess: Callable, expr: Expr | None) -> None:
+    __slots__ = ("variables", "vg", "hess", "expr", "compiled", "sign")
+
+    def __init__(self, variables: tuple[str, ...], vg: Callable, hess: Callable, expr: Expr | None,
+                 compiled: Any = None, sign: float = 1.0) -> None:
         self.variables, self.vg, self.hess, self.expr = variables, vg, hess, expr
+        self.compiled, self.sign = compiled, sign
 
     def negated(self) -> "Objective":
         """-f: maximize runs as minimization of -f and flips the sign back when reporting."""
@@ -31,13 +39,15 @@ class Objective:
             f, g = vg(*x)
             return -f, [-gi for gi in g]
 
-        return Objective(self.variables, neg_vg, lambda *x: -hess(*x), self.expr)
+        return Objective(self.variables, neg_vg, lambda *x: -hess(*x), self.expr, self.compiled,
+                         -self.sign)
 
 
 def objective(f: Any, start: Any) -> Objective:
     """The Objective of a formula (text or Expr) or of a Python function (which needs `start`)."""
-    if isinstance(f, (str, Expr)):
-        from ..parse import as_formula
+    if isinstance(f, Expr):
+        return _from_expr(f)
+    if isinstance(f, str):
         return _from_expr(as_formula(f))
     if callable(f):
         if start is None:
@@ -55,11 +65,9 @@ def objective(f: Any, start: Any) -> Objective:
 
 def _from_expr(expr: Expr) -> Objective:
     # Generated straight-line code (gradcore.codegen): no graph is rebuilt inside the loop.
-    from ..codegen import compile as compile_expr
-
     c = compile_expr(expr)
     # The Hessian's code is generated on first use; a lambda keeps plain descent from paying for it.
-    return Objective(expr.variables, c.value_and_grad, lambda *x: c.hessian(*x), expr)
+    return Objective(expr.variables, c.value_and_grad, lambda *x: c.hessian(*x), expr, c)
 
 
 def _from_function(fn: Callable, names: tuple[str, ...]) -> Objective:

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 from ..expr import Expr
 from ..format import json_number, number, point as fmt_point
 from ..printing import to_text
-from ._result import HistoryEntry, OptimizeResult, Reason, Status, plural
+from ._result import HistoryEntry, OptimizeResult, Reason, Status, plural, shown_fun, shown_point
 
 __all__ = ["report_dict", "report_text", "headline", "log_header", "log_line", "exact_critical_point"]
 
@@ -38,6 +38,8 @@ def report_dict(result: OptimizeResult, expr: Expr | None = None) -> dict[str, A
         "grad_norm": _json(result.grad_norm),
         "nit": result.nit,
         "message": result.message,
+        "test": result.test,
+        "reason": None if result.reason is None else result.reason.value,
         "classification": result.classification,
         "variables": list(result.variables),
         "nfev": result.nfev,
@@ -55,25 +57,44 @@ def report_dict(result: OptimizeResult, expr: Expr | None = None) -> dict[str, A
 
 
 def headline(result: OptimizeResult) -> str:
-    """One line: what was found, or why nothing was."""
+    """One line: what was found, and how sure it is; or why nothing was."""
     goal = "minimum" if result.direction == "minimize" else "maximum"
     side = "below" if goal == "minimum" else "above"
-    where = fmt_point(result.point) or "(no variables)"
-    fun = number(result.fun, 10)
-    status = result.status
+    where = shown_point(result)
+    fun = number(shown_fun(result), 10)
+    status, reason = result.status, result.reason
     if status is Status.CONVERGED:
-        return f"{goal}: f = {fun} at {where}"
-    if status is Status.UNBOUNDED and result.reason == Reason.ASYMPTOTE:
+        if reason == Reason.BOUNDARY:
+            return f"boundary {goal}: f = {fun} at {where}, on the edge of f's domain"
+        if result.runs:  # multi-start: the best of the runs, with the tally on the next lines
+            return f"{goal}: f = {fun} at {where}"
+        if "global" in result.message or not result.variables:
+            return f"{goal}: f = {fun} at {where}"
+        return f"local {goal}: f = {fun} at {where} (more {goal.replace('um', 'a')} may exist: try --starts 10)"
+    if status is Status.UNBOUNDED and reason == Reason.RAY:
+        ray = _between(result.message, f"unbounded {side} (", "):")
+        return f"local {goal} f = {fun} at {where}; f is unbounded {side} ({ray})"
+    if status is Status.UNBOUNDED and reason == Reason.POLE:
+        return "no " + goal + ": " + _between(result.message, f"no {goal}: ", "; found")
+    if status is Status.UNBOUNDED and reason == Reason.ASYMPTOTE:
         return (f"no {goal}: f only approaches its {'infimum' if goal == 'minimum' else 'supremum'} "
                 "as x runs off to infinity")
     if status is Status.UNBOUNDED:
         return f"no {goal}: f is unbounded {side}"
     if status is Status.SADDLE:
+        if result.classification == "inflection":
+            more = _between(result.message, f"f is unbounded {side} (", "), so")
+            more = f"; f is unbounded {side} ({more})" if more != result.message else ""
+            return f"no {goal} here: {where} is a stationary inflection point (f = {fun}){more}"
         if result.classification == "degenerate":
             return (f"no {goal} here: the gradient vanishes at {where} (f = {fun}), "
                     f"but f is {'lower' if goal == 'minimum' else 'higher'} nearby")
         what = "a saddle point" if result.classification == "saddle" else f"a {result.classification}"
         return f"no {goal} here: the gradient vanishes at {what}, {where} (f = {fun})"
+    if status is Status.MAX_ITER and reason == Reason.PLATEAU:
+        return f"no {goal} here: the gradient is merely tiny at {where} (f = {fun}), with no critical point near"
+    if status is Status.MAX_ITER and reason == Reason.TIMEOUT:
+        return f"no {goal} found: the time limit ran out before the gradient vanished"
     if status is Status.MAX_ITER:
         return f"no {goal} found: the search stopped before the gradient vanished"
     if result.nit == 0 and not math.isfinite(result.fun):
@@ -83,8 +104,19 @@ def headline(result: OptimizeResult) -> str:
     return f"no {goal} found: f could not be evaluated on the way"
 
 
-def report_text(result: OptimizeResult, expr: Expr | None = None) -> str:
-    """The human summary: the formula and its gradient, the answer, status, classification, cost."""
+def _between(text: str, left: str, right: str) -> str:
+    """The part of a message between two of its fixed phrases (the one place its words are kept)."""
+    start = text.find(left)
+    if start < 0:
+        return text
+    start += len(left)
+    end = text.find(right, start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def report_text(result: OptimizeResult, expr: Expr | None = None, verbose: bool = False) -> str:
+    """The human summary: the formula and its gradient, the answer, status, classification, cost;
+    with `verbose`, also the test that decided the status and the raw point."""
     lines = []
     if expr is not None:
         names = ", ".join(expr.variables)
@@ -94,8 +126,7 @@ def report_text(result: OptimizeResult, expr: Expr | None = None) -> str:
     lines.append(headline(result))
     lines.append(f"status: {result.status.value} ({result.message})")
     if result.status is not Status.CONVERGED and result.status is not Status.SADDLE:
-        lines.append(f"last point: {fmt_point(result.point) or '(no variables)'} "
-                     f"(f = {number(result.fun, 10)})")
+        lines.append(f"last point: {shown_point(result)} (f = {number(shown_fun(result), 10)})")
     cp = result.critical_point
     if cp is not None:
         lines.append(f"critical point: {fmt_point(cp.point)} (f = {number(cp.fun, 10)}), "
@@ -108,6 +139,10 @@ def report_text(result: OptimizeResult, expr: Expr | None = None) -> str:
         lines.append(f"classification{at}: {result.classification}{eig}")
     lines.append(f"method: {result.method}, {plural(result.nit, 'iteration')}, "
                  f"{plural(result.nfev, 'evaluation')} of f and its gradient")
+    if verbose:
+        lines.append(f"decided by: {result.test or 'no test (see the status)'}")
+        lines.append(f"raw point: {fmt_point(result.point, digits=None) or '(no variables)'} "
+                     f"(f = {number(result.fun)})")
     if result.runs:
         goal = "minima" if result.direction == "minimize" else "maxima"
         lines.append(f"distinct local {goal} from {len(result.runs)} starts (best first):")

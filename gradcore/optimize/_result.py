@@ -1,7 +1,9 @@
 """What a minimize/maximize run returns: OptimizeResult, its Status, and the Reason it stopped.
 
-Every Reason has its sentence in one table, MESSAGES (as scipy's status messages); `explain` fills a
-sentence in with the run's numbers, in f's own sign and the user's variable names.
+Every Reason has its sentence in one table, MESSAGES (as scipy's status messages), and its deciding
+test in another, TESTS; `explain` fills a sentence in with the run's numbers, in f's own sign and the
+user's variable names. (A little over 500 lines: the two tables and the words that fill them in are
+kept in one place, so a sentence and its words cannot drift apart.)
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ class Reason(str, enum.Enum):
     START = "start"            # non_finite: f cannot be evaluated at the start
     EDGE = "edge"              # non_finite: every trial step left f's domain
     NON_FINITE = "non_finite"  # non_finite: a step met a domain error, an overflow, inf or nan
+    BOUNDARY = "boundary"      # converged: the minimum lies on the edge of f's domain (sqrt(x) at 0)
+    RAY = "ray"                # unbounded: from the optimum found, f passes it without bound along a ray
+    POLE = "pole"              # unbounded: f runs to -inf (minimize) / +inf (maximize) at a pole
+    TIMEOUT = "timeout"        # max_iter: the wall-clock budget `timeout` ran out
+    PLATEAU = "plateau"        # max_iter: f is flat in float64 around x; the gradient is only tiny
 
     def __str__(self) -> str:
         return self.value
@@ -106,6 +113,11 @@ class OptimizeResult:
     # When f is unbounded, a critical point found by Newton's method on the gradient, if any, with
     # its classification: the saddle example x**2+2*x*y+cos(x+2*y) has only (0, 0), a saddle.
     critical_point: LocalOptimum | None = None
+    # How far each coordinate of x, and f, may be from the critical point they stand for (Newton's
+    # step |H^-1 grad f|; None where the Hessian is singular): the report rounds to it.
+    precision: tuple[list[float], float] | None = None
+    # The test that decided the status, in gradcore's own terms (the report's --verbose line, JSON).
+    test: str = ""
     # The loops record plain (nit, x, f, |g|) tuples with f in the minimised sign; `history` turns
     # them into HistoryEntry rows on first use, so a run that nobody inspects pays nothing for it.
     _raw_history: list[tuple] = field(default_factory=list, repr=False)
@@ -133,8 +145,8 @@ class OptimizeResult:
 
     def __str__(self) -> str:
         rows = [f"{self.direction} with {self.method}: {self.status.value}",
-                f"  point:          {fmt_point(self.point) or '(no variables)'}",
-                f"  value:          f = {number(self.fun, 10)}",
+                f"  point:          {shown_point(self)}",
+                f"  value:          f = {number(shown_fun(self), 10)}",
                 f"  gradient norm:  {number(self.grad_norm, 10)}",
                 f"  classification: {self.classification or 'unknown'}",
                 f"  iterations:     {self.nit} ({self.nfev} evaluations)",
@@ -171,6 +183,9 @@ class Options:
     max_iter: int
     sign: float = 1.0  # +1 minimize; -1 maximize, which runs as minimisation of -f
     callback: Callable[[HistoryEntry], Any] | None = None
+    timeout: float | None = None   # seconds of wall time allowed, and the clock time it ends at
+    deadline: float | None = None
+    starts: int = 1                # how many starts the search has (the local remark differs)
 
 
 @dataclass
@@ -190,6 +205,13 @@ class Run:
     error: Exception | None = None
     bad_x: list[float] | None = None  # where a step failed, or a better point found nearby
     bad_f: float = math.nan
+    # Filled in by the end-point judgement (_diagnosis.judge), in the minimised sign:
+    scope: str | None = None         # "global" with a proof (a convex quadratic), else "local"
+    ray: str | None = None           # where f passes the optimum without bound: "x → ∞"
+    pole: str | None = None          # "x → 0⁻": where f runs to -inf (minimised sign)
+    boundary: str | None = None      # the active edge of the domain at a boundary minimum
+    settled: list[float] | None = None  # the critical point Newton's steps settled on, if it moved
+    precision: tuple[list[float], float] | None = None  # how far x (each coordinate) and f may be off
 
     def stop(self, x: list[float], f: float, gn: float, nit: int, nfev: int,
              status: Status = Status.NON_FINITE, reason: Reason = Reason.NON_FINITE) -> "Run":
@@ -210,8 +232,8 @@ MESSAGES: dict[str, str] = {
                     "{began}; f {moves}{along} from here: try another start, or starts=10"),
     Reason.PROBE: ("the gradient vanished {began}, but the Hessian is singular here and f is {better} "
                    "nearby: f = {bad_f} at {bad_x}, so this is not a {goal}"),
-    Reason.BELOW: ("f is unbounded {side}: it reached {fun} {began} (f = {f0} there), past the test "
-                   "{test}/eps = {limit}; f has no {goal}"),
+    Reason.BELOW: ("f is unbounded {side}: it {moves} without bound, to {fun} {began} (f = {f0} there), "
+                   "with the iterates far from the start; f has no {goal}"),
     Reason.ASYMPTOTE: ("f has no {goal}: the gradient fell below tol {began}, but f is only flat there; "
                        "descending further, f kept {moving} (to {bad_f}) while the iterates ran off to "
                        "{bad_x}, so f approaches its {bound} only at infinity"),
@@ -226,7 +248,17 @@ MESSAGES: dict[str, str] = {
     Reason.EDGE: ("f kept {moving} toward the edge of its domain (from {f0} to {fun}) {began}, and every "
                   "trial step from {x} left the domain: {error}"),
     Reason.NON_FINITE: "{cause}; met by step {step}, {began}",
+    Reason.BOUNDARY: ("the {goal} lies on the edge of f's domain, at {boundary}: f falls toward it {began} "
+                      "and every step further leaves the domain"),
+    Reason.RAY: ("a local {goal}, f = {fun} at {x}, {began}; but f is unbounded {side} ({ray}): it "
+                 "reaches {bad_f} that way, so there is no global {goal}"),
+    Reason.POLE: "f has no {goal}: f → {infinity} as {pole}; found {began}",
+    Reason.PLATEAU: ("the gradient is merely tiny at {x} {began}: no critical point is near (f is flat "
+                     "in float64 there, or curves away from a {goal}), so this is no {goal}{lower}"),
+    Reason.TIMEOUT: "stopped when the time limit of {timeout} s ran out {began}; the last point is reported",
     # Replacements.
+    "inflection": ("the gradient vanishes at {x}, a stationary inflection point, not a {goal}: f is {better} "
+                   "on one side (f = {bad_f} at {bad_x}) and {worse} on the other; found {began}"),
     "constant": "f has no variables: it is the constant {fun}, its own {goal}",
     "diverged": ("diverged: f moved away from the {goal} ({f0} at the start, {fun} at the last finite "
                  "point, {began}) until {cause}; the learning rate {lr} is too large for this function "
@@ -243,6 +275,14 @@ MESSAGES: dict[str, str] = {
                   "default method)"),
     "budget": "; raise max_iter or lr (now {lr}), or use the default method",
     "improved": " (f had gone from {f0} to {fun}; the last finite point is reported)",
+    # How sure a converged answer is (`scope`).
+    "global": "; f is a quadratic with a positive semidefinite Hessian, so this minimum is global",
+    "global, squares": "; f is a sum of squares, so f >= 0 everywhere, and f is 0 here: this minimum is global",
+    "local": ("; this is a local {goal}: no probe found f going {better} without bound, but other "
+              "{goals} may exist (try starts=10)"),
+    "local, multi": "; a local {goal}",
+    "saddle, unbounded": "; f is unbounded {side} ({ray}), so it has no global {goal}",
+    "multi-start, timeout": "; the time limit of {timeout} s stopped multi-start after {done} of {starts} starts",
     # Added by the driver: the critical point of an unbounded f, and the multi-start tally.
     "critical point": "; a critical point was found at {point} (f = {fun}): {kind}",
     "critical point, local": "a local {goal}, but f goes {better} elsewhere",
@@ -252,6 +292,65 @@ MESSAGES: dict[str, str] = {
     "multi-start, unbounded": "; f is unbounded, so none of them is global",
 }
 MESSAGES[Reason.FLAT_FAR] = MESSAGES[Reason.RUNOFF]
+
+# The test that decided each reason, in gradcore's own terms: `result.test`, shown by --verbose and JSON.
+TESTS: dict[str, str] = {
+    Reason.TOL: ("|grad f| = {gn} < tol = {tol}; Newton's steps from there settle on a critical point, and "
+                 "the Hessian's eigenvalues there ({eigenvalues}) are all of the {goal}'s sign, beyond the "
+                 "rounding level 64 n eps max|eigenvalue|"),
+    Reason.SADDLE: "|grad f| < tol, and the Hessian's eigenvalues ({eigenvalues}) have both signs or the wrong one",
+    Reason.PROBE: ("|grad f| < tol with a singular Hessian; a probe along its null direction at 1e-3, 1e-2, "
+                   "1e-1 max(1, |x|) found f({bad_x}) = {bad_f}, beyond rounding of f(x)"),
+    Reason.BELOW: "f < min(-1, f0)/eps = {limit} while |x| > 1e6 max(1, |x0|)",
+    Reason.ASYMPTOTE: ("|grad f| < tol, but Newton's steps did not settle on a nondegenerate critical point: "
+                       "they ran more than max(1, |x|) further while f kept improving"),
+    Reason.RUNOFF: "f kept improving while |x| = {x_norm} passed 1e8 max(1, |x0|)",
+    Reason.FLAT_FAR: "a flat (degenerate) stop with |x| = {x_norm} past 1e4 max(1, |x0|)",
+    Reason.MAX_ITER: "nit = max_iter = {max_iter} with |grad f| = {gn} >= tol = {tol}",
+    Reason.STALLED: "the line search found no step that lowers f in float64; |grad f| = {gn} >= tol = {tol}",
+    Reason.START: "f or its gradient is undefined at the start",
+    Reason.EDGE: "every trial step of the line search left f's domain",
+    Reason.NON_FINITE: "a step met a domain error, an overflow, inf or nan",
+    Reason.BOUNDARY: ("the edge was bisected to float resolution along -grad f; f has a finite limit there "
+                      "(its differences at 1e-4, 1e-8, 1e-12 inside shrink tenfold) and is defined at it"),
+    Reason.RAY: ("f(x + t d) passes f(x) at t = 10^7, 10^8, 10^9 max(1, |x|), the gap at least doubling "
+                 "each decade"),
+    Reason.POLE: ("f is finite at both ends of a segment but cannot be continuous between them; bisection "
+                  "found the point, and f falls past -100 max(1, |f|) at 1e-9 from it"),
+    Reason.TIMEOUT: "the wall clock passed timeout = {timeout} s",
+    Reason.PLATEAU: ("|grad f| < tol, but Newton's steps from x settle on no critical point within 1% of "
+                     "max(1, |x|): f(x +- 1e-3 max(1, |x|) e_i) == f(x) exactly on every axis, or the Hessian "
+                     "has a negative eigenvalue"),
+}
+
+
+def tidy(v: float, within: float) -> float:
+    """The shortest decimal (0 first) within `within` of v: how a point located to `within` is shown."""
+    if not (math.isfinite(v) and within > 0):
+        return v
+    for r in [0.0] + [float(f"{v:.{k}g}") for k in range(1, 17)]:
+        if abs(r - v) <= within:
+            return r
+    return v
+
+
+def shown_x(res: OptimizeResult) -> list[float]:
+    """x as the report shows it: each coordinate the shortest decimal within the precision the run
+    reached (`res.precision`, Newton's step); raw where that is unknown."""
+    xs = [float(v) for v in res.x]
+    if res.precision is None:
+        return xs
+    return [tidy(v, d) for v, d in zip(xs, res.precision[0])]
+
+
+def shown_fun(res: OptimizeResult) -> float:
+    """f as the report shows it, to the precision reached (see shown_x)."""
+    return res.fun if res.precision is None else tidy(float(res.fun), res.precision[1])
+
+
+def shown_point(res: OptimizeResult, sep: str = " = ") -> str:
+    """The point as "x = 1, y = 2" at the precision reached."""
+    return fmt_point(zip(res.variables, shown_x(res)), sep=sep) or "(no variables)"
 
 
 def plural(n: int, word: str) -> str:
@@ -265,7 +364,8 @@ def vec(names: Sequence[str], x: Sequence[float]) -> str:
 
 # The words that differ between minimize and maximize: (minimize's, maximize's).
 _BY_SIGN: dict[str, tuple[str, str]] = {
-    "goal": ("minimum", "maximum"), "better": ("lower", "higher"), "side": ("below", "above"),
+    "goal": ("minimum", "maximum"), "goals": ("minima", "maxima"), "better": ("lower", "higher"),
+    "worse": ("higher", "lower"), "side": ("below", "above"), "infinity": ("-∞", "+∞"),
     "moving": ("decreasing", "increasing"), "moves": ("decreases", "increases"),
     "bound": ("infimum", "supremum"), "objective": ("f", "-f"), "test": ("f < min(-1, f0)", "f > max(1, f0)"),
 }
@@ -294,7 +394,7 @@ _COMPUTED: dict[str, Callable[["_Facts"], str]] = {
     "began": _began,
     "cause": _cause,
     "where": lambda w: w.where,
-    "fun": lambda w: number(w.res.fun, 10),
+    "fun": lambda w: number(shown_fun(w.res), 10),
     "f0": lambda w: number(w.sign * w.run.f0, 10),
     "bad_f": lambda w: number(w.sign * w.run.bad_f, 10),
     "limit": lambda w: number(w.sign * min(-1.0, w.run.f0) / _EPS, 10),
@@ -303,13 +403,20 @@ _COMPUTED: dict[str, Callable[["_Facts"], str]] = {
     "lr": lambda w: number(w.opts.lr, 10),
     "max_iter": lambda w: str(w.opts.max_iter),
     "step": lambda w: str(w.run.nit + 1),
-    "x": lambda w: vec(w.res.variables, w.run.x),
+    "x": lambda w: shown_point(w.res, "=") if w.res.precision is not None else vec(w.res.variables, w.run.x),
     "x0": lambda w: vec(w.res.variables, w.run.x0),
     "bad_x": lambda w: vec(w.res.variables, w.run.bad_x),
     "x_norm": lambda w: number(math.hypot(*w.run.x), 10),
     "error": lambda w: str(w.run.error),
     "what": lambda w: "a saddle point" if w.res.classification == "saddle" else f"a {w.res.classification}",
-    "eigenvalues": lambda w: _numbers(w.res.eigenvalues),
+    "eigenvalues": lambda w: "none" if w.res.eigenvalues is None else _numbers(w.res.eigenvalues),
+    "boundary": lambda w: w.run.boundary or "",
+    "lower": lambda w: ("" if w.run.bad_x is None else
+                        f": f is {_BY_SIGN['better'][w.sign < 0]} at {vec(w.res.variables, w.run.bad_x)} "
+                        f"(f = {number(w.sign * w.run.bad_f, 10)}); try a start there"),
+    "ray": lambda w: w.run.ray or "",
+    "pole": lambda w: w.run.pole or "",
+    "timeout": lambda w: number(w.opts.timeout if w.opts.timeout is not None else math.nan, 10),
     "along": lambda w: "" if w.descent is None else f" along ({_numbers(w.descent)})",
 }
 
@@ -341,7 +448,7 @@ def _fill(key: str, remark: str | None, facts: _Facts) -> str:
     return template.format_map(words)
 
 
-def _choice(res: OptimizeResult, run: Run) -> tuple[str, str | None]:
+def _choice(res: OptimizeResult, run: Run, opts: Options) -> tuple[str, str | None]:
     """Which sentence of MESSAGES, and which remark (or None), the run's numbers call for."""
     reason = run.reason
     fixed = res.method in FIXED_STEP
@@ -350,7 +457,9 @@ def _choice(res: OptimizeResult, run: Run) -> tuple[str, str | None]:
             return "constant", None
         if res.classification == "degenerate":
             return reason, "degenerate"
-        return reason, "no hessian" if res.classification is None else None
+        if res.classification is None:
+            return reason, "no hessian"
+        return reason, "local, multi" if run.scope == "local" and opts.starts > 1 else run.scope
     if reason is Reason.MAX_ITER and fixed:
         if run.f > run.f0:
             return reason, "rising"
@@ -369,8 +478,31 @@ def explain(res: OptimizeResult, run: Run, where: str, opts: Options,
     `where` says which start it was ("given", "default", "random (run 2 of 5)"); `descent` is the way
     out of a saddle, if any.
     """
-    key, remark = _choice(res, run)
-    return _fill(key, remark, _Facts(res, run, where, opts, descent))
+    key, remark = _choice(res, run, opts)
+    facts = _Facts(res, run, where, opts, descent)
+    res.precision = run.precision
+    res.test = _fill_test(run.reason, facts)
+    if key is Reason.PROBE and res.classification == "inflection":
+        key = "inflection"
+    if run.status is Status.SADDLE and run.ray:
+        remark = "saddle, unbounded"
+    text = _fill(key, remark, facts)
+    if remark == "degenerate" and run.scope and run.scope.startswith("global"):
+        text += _fill(run.scope, None, facts)  # the proof that this minimum is global
+    return text
+
+
+def _fill_test(reason: Reason, facts: "_Facts") -> str:
+    template = TESTS.get(reason, "")
+    names = [n for n in dict.fromkeys(re.findall(r"\{(\w+)\}", template)) if n not in _BY_SIGN]
+    words = {n: _COMPUTED[n](facts) for n in names}
+    words.update(_SIGN_WORDS[facts.sign < 0])
+    return template.format_map(words)
+
+
+def timeout_note(done: int, starts: int, opts: Options) -> str:
+    """The clause saying the time limit ended a multi-start before all its starts ran."""
+    return MESSAGES["multi-start, timeout"].format(timeout=number(opts.timeout, 10), done=done, starts=starts)
 
 
 def critical_point_note(cp: LocalOptimum, sign: float) -> str:
