@@ -2,10 +2,12 @@
 
 The model is y_hat = X @ w + b with the MSE loss, trained for 100 steps on float64 data. The
 baseline is numpy with the gradient derived by hand (2/n X^T err), written plainly; gradcore gets
-the gradient from loss.backward(), once with nn.mse_loss (the target applies to this one) and once
-with the loss spelled out as ((X @ w + b - Y) ** 2).mean(). A fused, in-place numpy loop is timed
-too, for information. Everything runs in this process and only time ratios are printed.
-Run: python3 benchmarks/bench_tensor.py
+the gradient from loss.backward(), with the loss spelled out as ((X @ w + b - Y) ** 2).mean()
+(target: at most 1.3x at 1e5 and at 1e6 rows) and with nn.mse_loss (target: no slower than the
+spelled-out loss). A fused, in-place numpy loop is timed too, for information. Everything runs in
+this process and only time ratios are printed. BLAS runs as it comes (threaded, if numpy's BLAS is);
+--blas-threads 1 pins both sides to one thread.
+Run: python3 benchmarks/bench_tensor.py [--quick] [--blas-threads N]
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import sys
 import time
 from pathlib import Path
 
-# One BLAS thread for both sides: on a small shared machine a threaded matmul waits for a busy core
-# and its time swings several-fold from run to run, which would drown the ratio being measured.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# The thread count must be set before numpy is imported, so the option is read here.
+if "--blas-threads" in sys.argv:
+    _n = sys.argv[sys.argv.index("--blas-threads") + 1]
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = _n
 
 import numpy as np  # noqa: E402  (after the thread settings, which numpy reads at import)
 
@@ -28,7 +31,7 @@ import gradcore as gc  # noqa: E402
 
 STEPS = 100
 LR = 0.1
-TARGETS = {100_000: 1.8, 1_000_000: 1.3}
+TARGETS = {100_000: 1.3, 1_000_000: 1.3}   # the spelled-out loss; mse_loss: no slower than it
 
 
 def data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -110,11 +113,14 @@ def gradcore_expression_gd(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, fl
 
 
 def best_times(fns: list, *args: np.ndarray, repeat: int) -> list[float]:
-    """The best wall time of each function, running them in turn so that a busy machine slows all
-    of them alike."""
+    """The best wall time of each function, running them in turn (in a turning order) so that a
+    busy machine slows all of them alike."""
     best = [float("inf")] * len(fns)
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
+    for r in range(repeat):
+        # The order turns each round: with threaded BLAS a side that follows a BLAS call shares
+        # the cores with BLAS threads still spinning, and no side should always be that one.
+        for i in [(r + k) % len(fns) for k in range(len(fns))]:
+            fn = fns[i]
             t0 = time.perf_counter()
             fn(*args)
             best[i] = min(best[i], time.perf_counter() - t0)
@@ -124,9 +130,14 @@ def best_times(fns: list, *args: np.ndarray, repeat: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per side (best is kept)")
+    parser.add_argument("--quick", action="store_true", help="3 timed runs per side")
+    parser.add_argument("--blas-threads", default=None, help="BLAS threads for both sides (read at start)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 3
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "as it comes")
     print(f"linear regression, {STEPS} full-batch gradient-descent steps on MSE, float64, "
-          f"best of {args.repeat}; ratio = gradcore time / numpy time")
+          f"best of {args.repeat}, BLAS threads: {threads}; ratio = gradcore time / numpy time")
     sides = [numpy_gd, fused_numpy_gd, gradcore_gd, gradcore_expression_gd]
     for n, target in TARGETS.items():
         x, y = data(n)
@@ -136,12 +147,13 @@ def main() -> None:
             assert np.allclose(w, results[0][0], rtol=1e-9, atol=1e-12), (w, results[0][0])
             assert abs(b - results[0][1]) < 1e-9 and abs(loss - results[0][2]) < 1e-9 * max(1, loss)
         t_np, t_fused, t_gc, t_expr = best_times(sides, x, y, repeat=args.repeat)
-        ratio = t_gc / t_np
+        ratio = t_expr / t_np
         verdict = "meets" if ratio <= target else "MISSES"
-        print(f"  {n:>9,} x 3: mse_loss {ratio:.2f}x (target <= {target}x: {verdict}); "
-              f"spelled-out loss {t_expr / t_np:.2f}x; "
-              f"against fused in-place numpy {t_gc / t_fused:.2f}x and {t_expr / t_fused:.2f}x")
-
+        mse = t_gc / t_expr
+        print(f"  {n:>9,} x 3: spelled-out loss {ratio:.2f}x (target <= {target}x: {verdict}); "
+              f"mse_loss {t_gc / t_np:.2f}x, = {mse:.2f}x the spelled-out loss (target <= 1x: "
+              f"{'meets' if mse <= 1.0 else 'MISSES'}); "
+              f"against fused in-place numpy {t_expr / t_fused:.2f}x and {t_gc / t_fused:.2f}x")
 
 if __name__ == "__main__":
     main()

@@ -2,8 +2,8 @@
 
 Run: python3 benchmarks/bench_value.py [--quick]. Prints ratios measured in this process:
   1. one gradient of x**2 + 2*x*y + cos(x + 2*y), rebuilding the graph each time (target <= 0.5x);
-  2. a chain of 1,000,000 operations, build + backward (target <= 3 us per operation);
-  3. memory per chain node, by tracemalloc (target <= 400 bytes).
+  2. a chain of 1,000,000 operations, build + backward (target <= 1.5 us per operation);
+  3. memory per chain node, by tracemalloc (target <= 200 bytes).
 """
 
 from __future__ import annotations
@@ -157,16 +157,19 @@ def main() -> None:
 
     # 2. A long chain, build + backward, under the default recursion limit.
     n = 300_000 if quick else 1_000_000
-    us_per_op = float("inf")
+    us_per_op = cpu_per_op = float("inf")
     for _ in range(2):  # best of two: the machine's other load only ever adds time
         gc.collect()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         g = chain_gradient(Value, n)
         us_per_op = min(us_per_op, (time.perf_counter() - t0) / n * 1e6)
+        cpu_per_op = min(cpu_per_op, (time.thread_time() - c0) / n * 1e6)
         assert math.isfinite(g)
     print(f"2. chain of {n:,} operations, build + backward (recursion limit {sys.getrecursionlimit()})")
-    print(f"   Value: {us_per_op:.2f} us per operation   (target <= 3 us)  "
-          f"[{'met' if us_per_op <= 3 else 'NOT met'}]")
+    print(f"   Value: {us_per_op:.2f} us per operation   (target <= 1.5 us)  "
+          f"[{'met' if us_per_op <= 1.5 else 'NOT met'}]")
+    print(f"   (in CPU time of this thread: {cpu_per_op:.2f} us per operation; waiting for a busy core "
+          "is not counted)")
     fails_at = 3_000  # already past the closure engine's reach; no need to build a 1 GB graph to show it
     try:
         chain_gradient(ClosureValue, fails_at)
@@ -188,7 +191,7 @@ def main() -> None:
     base_b = bytes_per_node(ClosureValue, m)
     print(f"3. memory per chain operation (tracemalloc, {m:,} operations, graph built, no backward)")
     print(f"   Value: {ours_b:.0f} bytes   closure engine: {base_b:.0f} bytes   "
-          f"ratio {ours_b / base_b:.2f}x   (target <= 400 bytes)  [{'met' if ours_b <= 400 else 'NOT met'}]")
+          f"ratio {ours_b / base_b:.2f}x   (target <= 200 bytes)  [{'met' if ours_b <= 200 else 'NOT met'}]")
 
 
 if __name__ == "__main__":

@@ -4,25 +4,22 @@ This module only re-exports the public names; see README.md for the map of modul
 """
 
 import importlib
+import sys
+import types
 from typing import Any
 
 from .errors import DomainError, GradcoreError, NotDifferentiableError, NumericOverflowError, ParseError
 from .expr import Expr, const, simplify, var
 from .parse import parse
-# Imported here, not on first use: once gradcore.derivation (the module) is loaded, the name
-# gc.derivation is the function and stays so, whoever imports the module later.
-from .derivation import derivation
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 # The packages are named codegen, optimize and tensors, so gc.compile, gc.minimize and gc.tensor are
 # plainly the functions: no module shadows them, whatever is imported first.
 from .codegen import CompiledExpr, compile
 from .optimize import OptimizeResult, maximize, minimize
-from .tensors import (Generator, Tensor, arange, cat, concatenate, exp, float32, float64, from_numpy,
-                      int64, linspace, log, manual_seed, matmul, mean, ones, ones_like, rand, randn,
-                      randperm, stack, sum, tensor, zeros, zeros_like)
 
 # Loaded on first use (PEP 562), so `python -m gradcore minimize ...` does not pay for the teaching
-# views, the scalar engine or the tutorials' modules: name -> (module, attribute or None).
+# views, the scalar engine, the Tensor engine or the tutorials' modules: name -> (module, attribute
+# or None).
 _LAZY: dict[str, tuple[str, str | None]] = {
     "Value": ("value", "Value"), "grad": ("value", "grad"),
     "gradient": ("calculus", "gradient"), "hessian": ("calculus", "hessian"),
@@ -33,7 +30,37 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "data": ("data", None), "utils": ("utils", None),
     "make_dot": ("viz.tensor_graph", "make_dot"), "plot": ("viz.plot", None),
     "fit": ("fitting", "fit"), "FitResult": ("fitting", "FitResult"),
+    "explain": ("viz.explain", "explain"),
+    **{name: ("tensors", name) for name in (
+        "Generator", "Tensor", "arange", "cat", "concatenate", "exp", "float32", "float64",
+        "from_numpy", "int64", "linspace", "log", "manual_seed", "matmul", "mean", "ones",
+        "ones_like", "rand", "randn", "randperm", "stack", "sum", "tensor", "zeros", "zeros_like")},
 }
+
+
+class _Package(types.ModuleType):
+    """gradcore's module type: `gc.derivation` is the function, loaded on first use.
+
+    The function and its module share the name, and importing a submodule sets the package's
+    attribute to the module; this property keeps the name the function's, whoever imports the
+    module and when, without loading it at start-up.
+    """
+
+    @property
+    def derivation(self) -> Any:
+        fn = self.__dict__.get("_derivation")
+        if fn is None:
+            fn = importlib.import_module(".derivation", __name__).derivation
+            self.__dict__["_derivation"] = fn
+        return fn
+
+    @derivation.setter
+    def derivation(self, value: Any) -> None:
+        if not isinstance(value, types.ModuleType):  # the import system's assignment is ignored
+            self.__dict__["_derivation"] = value
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
@@ -47,10 +74,10 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"derivation"})
 
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402  (one place for the version)
 
 __all__ = [
     "DomainError", "GradcoreError", "NumericOverflowError", "ParseError",
@@ -63,5 +90,5 @@ __all__ = [
     "Tensor", "tensor", "from_numpy", "cat", "concatenate", "stack", "matmul", "make_dot",
     "zeros", "ones", "zeros_like", "ones_like", "rand", "randn", "manual_seed",
     "Generator", "randperm", "arange", "linspace", "mean", "sum", "exp", "log", "data", "utils",
-    "float32", "float64", "int64", "datasets", "nn", "optim", "plot",
+    "float32", "float64", "int64", "datasets", "nn", "optim", "plot", "explain",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from . import _buffers
 from ._node import Node, Op
 
 
@@ -28,6 +29,10 @@ def _pow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _pow_forward(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if np.ndim(y) == 0 and getattr(y, "dtype", x.dtype) == x.dtype and float(y) == 2.0:
+        buf = _buffers.empty(x.shape, x.dtype)
+        if buf is not None:
+            return np.square(x, out=buf)
     out = _pow(x, y)
     return out.copy() if out is x else out  # a new tensor must not share memory with its input
 
@@ -93,9 +98,49 @@ def _save_plan(row: ops.Primitive) -> dict[tuple[bool, ...], tuple[bool, ...]]:
     return plan
 
 
-# One op per table row, named as PyTorch names its grad_fn (MulBackward0, ...).
+def _scalar_of(g: np.ndarray) -> np.ndarray | None:
+    """The 0-d array g broadcasts, if g is one number spread over a shape (what the VJPs of sum and
+    mean over all elements send back); otherwise None."""
+    if g.ndim and not any(g.strides) and g.base is not None:
+        return np.asarray(g.flat[0])
+    return None
+
+
+def _square_vjp(table_vjp: Any) -> Any:
+    """The pow row's rule d(x**y)/dx = y * x**(y-1) * g, applied as x * (y * g) when y is the
+    number 2 and g is a single number spread over x's shape (the loss sum/mean((...)**2)).
+
+    Same rule, same numbers: 2 * x is exact, so (2 * x) * g == x * (2 * g) bit for bit (checked by
+    tests/test_tensor_fused.py against the table's own rule), in one pass over x instead of two.
+    Anything else goes to the table's rule as it is written.
+    """
+    def vjp(node: Node, g: np.ndarray) -> list:
+        out, x, y = node.saved
+        if node.parents[1] is None:
+            s = _scalar_of(g)
+            if s is not None:
+                fused = square_times(x, y, s)
+                if fused is not None:
+                    return [fused, None]
+        return table_vjp(node, g)
+    return vjp
+
+
+def square_times(x: np.ndarray, y: np.ndarray | None, s: np.ndarray) -> np.ndarray | None:
+    """x * (y * s) when y is the 0-d number 2 and s a 0-d number of x's dtype, small enough that
+    2 * s is exact; None otherwise (then the table's rule is evaluated as written)."""
+    if (y is not None and y.ndim == 0 and y == 2 and s.ndim == 0 and x.dtype == y.dtype == s.dtype
+            and abs(float(s)) < 0.25 * float(np.finfo(s.dtype).max)):
+        buf = _buffers.empty(x.shape, x.dtype)
+        return np.multiply(x, y * s) if buf is None else np.multiply(x, y * s, out=buf)
+    return None
+
+
+# One op per table row, named as PyTorch names its grad_fn (MulBackward0, ...). pow's VJP is the
+# table's rule with the one evaluation shortcut above.
 ELEMENTWISE: dict[str, Op] = {
-    name: Op(name.capitalize() + "Backward0", _elementwise_vjp(row))
+    name: Op(name.capitalize() + "Backward0",
+             _square_vjp(_elementwise_vjp(row)) if name == "pow" else _elementwise_vjp(row))
     for name, row in ops.PRIMITIVES.items()
 }
 SAVE_PLAN = {name: _save_plan(row) for name, row in ops.PRIMITIVES.items()}

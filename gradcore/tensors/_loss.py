@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import ops
 from ..errors import GradcoreError
-from ._elementwise import F, FORWARD
+from . import _buffers
+from ._elementwise import F, FORWARD, square_times
 from ._node import Node, Op
 from ._tensor import Tensor, _lift
 
@@ -25,7 +26,10 @@ def _mse_vjp(node: Node, g: np.ndarray) -> list:
     Nothing new is derived here; one node instead of three saves a full-size array per step.
     """
     diff, two, count = node.saved
-    g_sq = _POW_RULE(F, np.asarray(g / count), None, diff, two)
+    g_mean = np.asarray(g / count)
+    g_sq = square_times(diff, two, g_mean)  # the pow rule in one pass (see _elementwise.py)
+    if g_sq is None:
+        g_sq = _POW_RULE(F, g_mean, None, diff, two)
     px, pt = node.parents
     return [None if px is None else _SUB_RULES[0](F, g_sq, None, None, None),
             None if pt is None else _SUB_RULES[1](F, g_sq, None, None, None)]
@@ -51,12 +55,21 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         return (input - t) ** 2
     if reduction not in ("mean", "sum"):
         raise GradcoreError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    diff = FORWARD.sub(input._data, t._data)
+    a, b = input._data, t._data
+    buf = _buffers.empty(a.shape, a.dtype) if a.dtype is b.dtype and a.dtype.kind == "f" else None
+    diff = FORWARD.sub(a, b) if buf is None else np.subtract(a, b, out=buf)
     if input._data.dtype.kind != "f":
         raise GradcoreError(f"mse_loss needs floating-point tensors, not {input._data.dtype}")
     count = diff.size if reduction == "mean" and diff.size else 1
-    # The sum of squares as a dot product: no array of squares is made.
-    total = np.vdot(diff, diff).astype(diff.dtype) if diff.ndim else diff * diff
+    # The sum of squares without BLAS: a dot product (np.vdot) waits for a second BLAS thread on
+    # a busy machine, up to 400x slower; np.einsum measured slower than a multiply and a sum into
+    # a reused array (benchmarks/bench_tensor.py, docs/performance.md).
+    if diff.ndim:
+        sq = _buffers.empty(diff.shape, diff.dtype)
+        total = np.add.reduce(np.multiply(diff, diff, out=sq), axis=None)
+        del sq  # back to the pool
+    else:
+        total = diff * diff
     two = np.asarray(2, dtype=diff.dtype)
     return Tensor._make(np.true_divide(total, count, dtype=diff.dtype), (input, t), _MSE,
                         (diff, two, count))

@@ -17,6 +17,7 @@ import numpy as np
 from .. import ops
 from ..errors import GradcoreError
 from ..grad_mode import _State, is_grad_enabled
+from . import _buffers
 from ._elementwise import ELEMENTWISE, FORWARD, SAVE_PLAN
 from ._node import Node, Op, nodes_from
 from ._vjps import (CAST, CLAMP, CLONE, GETITEM, MATMUL, MAX, MEAN, MIN, RELU, RESHAPE, SUM,
@@ -516,9 +517,12 @@ def _unary_method(row: ops.Primitive) -> Any:
     op, forward, plan = ELEMENTWISE[row.name], getattr(FORWARD, row.name), SAVE_PLAN[row.name]
     save_out, save_x = plan[(True,)]
 
+    pooled = type(forward) is np.ufunc and forward.nout == 1
+
     def method(self: Tensor) -> Tensor:
         x = self._data
-        out = forward(x)
+        buf = _buffers.empty(x.shape, x.dtype) if pooled and x.dtype.kind == "f" else None
+        out = forward(x) if buf is None else forward(x, out=buf)
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # ufuncs return numpy scalars for 0-d inputs
         t = object.__new__(Tensor)
@@ -549,7 +553,16 @@ def _binary(op: Op, forward: Any, plan: dict, a: Tensor, b: Tensor) -> Tensor:
             x = x.astype(y.dtype)
     ra, rb = a._requires_grad, b._requires_grad
     record = (ra or rb) and _State.enabled
-    out = forward(x, y)
+    out = None
+    if type(forward) is np.ufunc and x.dtype is y.dtype and x.dtype.kind == "f":
+        # Float in, same float out: a large result can go into an array the pool has free.
+        sx, sy = x.shape, y.shape
+        buf = _buffers.empty(sx if sx == sy or not sy else sy if not sx else
+                             np.broadcast_shapes(sx, sy), x.dtype)
+        if buf is not None:
+            out = forward(x, y, out=buf)
+    if out is None:
+        out = forward(x, y)
     if type(out) is not np.ndarray:
         out = np.asarray(out)  # ufuncs return numpy scalars for 0-d inputs
     t = object.__new__(Tensor)
@@ -614,8 +627,13 @@ def matmul(a: Any, b: Any) -> Tensor:
         b = _lift(b, a)
     # dA reads B and dB reads A: keep each operand only if the other one needs a gradient.
     saved = (a._data if b._requires_grad else None, b._data if a._requires_grad else None)
-    return Tensor._make(np.matmul(a._data, b._data), (a, b), MATMUL, saved,
-                        (a._data.ndim, b._data.ndim))
+    x, y = a._data, b._data
+    buf = None
+    if x.ndim == 2 and y.ndim in (1, 2) and x.dtype is y.dtype and x.dtype.kind == "f" \
+            and x.shape[1] == y.shape[0]:
+        buf = _buffers.empty(x.shape[:1] + y.shape[1:], x.dtype)
+    out = np.matmul(x, y) if buf is None else np.matmul(x, y, out=buf)
+    return Tensor._make(out, (a, b), MATMUL, saved, (x.ndim, y.ndim))
 
 
 def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None
