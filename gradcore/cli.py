@@ -13,6 +13,7 @@ import re
 import sys
 from typing import Callable, Sequence
 
+from ._version import __version__
 from .errors import GradcoreError, ParseError
 
 __all__ = ["main"]
@@ -47,25 +48,46 @@ def _read_formula(text: str):
     return parse(text)
 
 
-def parse_assignments(text: str | None, flag: str) -> dict[str, float]:
-    """'x=1,y=2' -> {'x': 1.0, 'y': 2.0}; a malformed, repeated or non-finite item is a usage error."""
+def parse_assignments(text: str | Sequence[str] | None, flag: str,
+                      variables: Sequence[str] = ()) -> dict[str, float]:
+    """'x=1,y=2' -> {'x': 1.0, 'y': 2.0}.
+
+    `text` may also be a list (the flag given more than once: --at x=1 --at y=2), and a bare number
+    stands for the one variable when `variables` has exactly one. An empty, malformed, repeated or
+    non-finite item is a usage error.
+    """
     out: dict[str, float] = {}
-    if not text:
+    if text is None:
         return out
-    for item in text.split(","):
-        name, eq, value = item.partition("=")
-        name = name.strip()
-        if not eq or not name:
-            raise _Usage(f"{flag} expects name=value pairs separated by commas, e.g. x=1,y=2; got {item!r}")
-        if name in out:
-            raise _Usage(f"{flag}: {name} is given twice")
-        try:
-            out[name] = float(value)
-        except ValueError:
-            raise _Usage(f"{flag}: the value of {name} must be a number, got {value.strip()!r}") from None
-        if not math.isfinite(out[name]):
-            raise _Usage(f"{flag}: the value of {name} must be finite, got {value.strip()}")
+    for chunk in [text] if isinstance(text, str) else text:
+        if not chunk.strip():
+            raise _Usage(f"{flag} is empty; give name=value pairs, e.g. {flag} x=1,y=2")
+        for item in chunk.split(","):
+            name, eq, value = item.partition("=")
+            name = name.strip()
+            if not eq and len(variables) == 1 and _is_number(item):
+                name, eq, value = variables[0], "=", item
+            if not eq or not name:
+                hint = f"; the expression uses {', '.join(variables)}" if len(variables) > 1 else ""
+                raise _Usage(f"{flag} expects name=value pairs separated by commas, e.g. x=1,y=2; "
+                             f"got {item!r}{hint}")
+            if name in out:
+                raise _Usage(f"{flag}: {name} is given twice")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                raise _Usage(f"{flag}: the value of {name} must be a number, got {value.strip()!r}") from None
+            if not math.isfinite(out[name]):
+                raise _Usage(f"{flag}: the value of {name} must be finite, got {value.strip()}")
     return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def check_point(expr, point: dict[str, float], flag: str) -> None:
@@ -86,6 +108,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
                          f"(it uses {', '.join(expr.variables) or 'no variables'})")
     if args.steps:
         return _print_steps(expr, names, args.json)
+    from .check import refuse_many_partials
+    refuse_many_partials(expr, len(names), "; ask for one with --var NAME")
     partials = {n: expr.diff(n) for n in names}
     if args.json:
         print(json.dumps({"expression": _formula(expr), "variables": list(expr.variables),
@@ -128,16 +152,17 @@ def _print_steps(expr, names: list[str], as_json: bool) -> int:
 
 
 def _cmd_codegen(args: argparse.Namespace) -> int:
-    from .codegen import compile
+    from .codegen import compile, engine_source
     f = compile(_read_formula(args.expr))
     print(f"# f = {f.expr}")
     for name, local in f.names.items():
         if name != local:
             print(f"# the variable {name} is spelled {local} in this code")
-    print(f.array_source if args.numpy else f.source, end="")
+    backend = args.backend or ("numpy" if args.numpy else "math")
+    print(engine_source(f.expr, backend), end="")
     if args.hessian:
         print()
-        print(f.hessian_array_source if args.numpy else f.hessian_source, end="")
+        print(engine_source(f.expr, backend, hessian=True), end="")
     return EXIT_OK
 
 
@@ -145,6 +170,8 @@ def _codegen_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", help="the formula, e.g. \"x**2+2*x*y+cos(x+2*y)\"")
     p.add_argument("--hessian", action="store_true", help="also print the Hessian's code")
     p.add_argument("--numpy", action="store_true", help="print the numpy (array) path instead of the math one")
+    p.add_argument("--backend", choices=("math", "numpy", "jax", "torch"), default=None,
+                   help="print the code for this engine (jax and torch need not be installed to print it)")
 
 
 _OPTIMIZE_EXAMPLES = """examples:
@@ -165,8 +192,9 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
         expr="x**2+2*x+3" if cmd == "minimize" else "-(x**2)+4*x",
         multi="x**4 - 3*x**2 + x" if cmd == "minimize" else "-(x**4) + 3*x**2 - x")
     p.add_argument("expr", help="the formula, e.g. \"x**2+2*x+3\"")
-    p.add_argument("--start", metavar="x=5,y=1",
-                   help="starting point (default: every variable at 1; variables not given start at 1)")
+    p.add_argument("--start", metavar="x=5,y=1", action="append",
+                   help="starting point (default: every variable at 1; variables not given start at 1); "
+                        "a bare number for a formula of one variable; may be repeated")
     p.add_argument("--method", default="bfgs", choices=("bfgs", "newton", "armijo", "gd", "momentum",
                                                          "nesterov", "adam"),
                    help="bfgs (default, with a line search), newton (exact Hessian), armijo (steepest "
@@ -178,6 +206,10 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--starts", type=int, default=1,
                    help="run from this many starts (the start, then random points in [-5, 5]) and keep the best")
     p.add_argument("--seed", type=int, help="seed for the random starts (default 0: reproducible)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop after this much wall time (status max_iter, reason timeout)")
+    p.add_argument("--verbose", action="store_true",
+                   help="also print the test that decided the status, and the raw point")
     p.add_argument("--log-every", type=int, metavar="N", help="print a progress row every N iterations")
     p.add_argument("--exact", action="store_true",
                    help="ask sympy for an exact critical point near the answer (at most 2 s)")
@@ -197,17 +229,26 @@ def _cmd_maximize(args: argparse.Namespace) -> int:
 
 
 def _optimize(args: argparse.Namespace, direction: str) -> int:
-    from .optimize import (Status, exact_critical_point, headline, log_header, log_line, maximize, minimize,
-                           report_dict, report_text)
+    from .optimize import (MAX_ITER_CAP, MAX_STARTS, Status, exact_critical_point, headline, log_header,
+                           log_line, maximize, minimize, report_dict, report_text)
 
     expr = _read_formula(args.expr)
-    start = parse_assignments(args.start, "--start")
+    nodes, most = len(expr.nodes()), 1_000  # compiling the gradient and the Hessian takes seconds past it
+    if nodes > most:
+        raise _Usage(f"the formula has {nodes:,} distinct nodes; {direction} handles at most {most:,} "
+                     f"(its generated gradient and Hessian code would take too long)")
+    start = parse_assignments(args.start, "--start", expr.variables)
     check_point(expr, start, "--start")
     positive = "a positive finite number"
     for flag, value, ok, want in (("--lr", args.lr, lambda v: math.isfinite(v) and v > 0, positive),
                                   ("--tol", args.tol, lambda v: math.isfinite(v) and v > 0, positive),
                                   ("--max-iter", args.max_iter, lambda v: v >= 0, ">= 0"),
+                                  ("--max-iter", args.max_iter, lambda v: v <= MAX_ITER_CAP,
+                                   f"at most {MAX_ITER_CAP:,} (use --timeout to bound the time instead)"),
                                   ("--starts", args.starts, lambda v: v >= 1, ">= 1"),
+                                  ("--starts", args.starts, lambda v: v <= MAX_STARTS,
+                                   f"at most {MAX_STARTS:,} (each start is a whole search)"),
+                                  ("--timeout", args.timeout, lambda v: math.isfinite(v) and v > 0, positive),
                                   ("--log-every", args.log_every, lambda v: v >= 1, ">= 1")):
         if value is not None and not ok(value):
             raise _Usage(f"{flag} must be {want}, got {value}")
@@ -226,7 +267,8 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
 
     run = minimize if direction == "minimize" else maximize
     result = run(expr, start=start or None, method=args.method, lr=args.lr, tol=args.tol,
-                 max_iter=args.max_iter, starts=args.starts, seed=args.seed, callback=callback)
+                 max_iter=args.max_iter, starts=args.starts, seed=args.seed, callback=callback,
+                 timeout=args.timeout)
     if callback is not None and result.history and result.history[-1].nit % args.log_every:
         print(log_line(result.history[-1]), file=log)
     if args.json:
@@ -234,7 +276,7 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
     elif args.quiet:
         print(headline(result))
     else:
-        print(report_text(result, expr))
+        print(report_text(result, expr, verbose=args.verbose))
         if args.exact and result.status in (Status.CONVERGED, Status.SADDLE):
             print(exact_critical_point(expr, result.point))
     if args.plot is not None:
@@ -246,7 +288,8 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
 
 def _formula_and_point(p: argparse.ArgumentParser, at_help: str) -> None:
     p.add_argument("expr", help="the formula, e.g. \"x**2+2*x*y+cos(x+2*y)\"")
-    p.add_argument("--at", metavar="x=1,y=2", help=at_help)
+    p.add_argument("--at", metavar="x=1,y=2", action="append",
+                   help=at_help + "; a bare number for a formula of one variable; may be repeated")
 
 
 def _point_and_json_args(p: argparse.ArgumentParser) -> None:
@@ -255,9 +298,9 @@ def _point_and_json_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _full_point(expr, text: str | None, flag: str = "--at") -> dict[str, float]:
+def _full_point(expr, text: str | Sequence[str] | None, flag: str = "--at") -> dict[str, float]:
     """The point given by --at, which must name every variable of the expression."""
-    point = parse_assignments(text, flag)
+    point = parse_assignments(text, flag, expr.variables)
     check_point(expr, point, flag)
     missing = [v for v in expr.variables if v not in point]
     if missing:
@@ -267,33 +310,55 @@ def _full_point(expr, text: str | None, flag: str = "--at") -> dict[str, float]:
 
 
 def _cmd_grad(args: argparse.Namespace) -> int:
-    from .check import check_gradient
+    from .check import check_gradient, refuse_many_partials
     from .format import json_number as finite_or_none
     expr = _read_formula(args.expr)
-    report = check_gradient(expr, _full_point(expr, args.at))
+    point = _full_point(expr, args.at)
+    refuse_many_partials(expr, len(expr.variables))
+    report = check_gradient(expr, point)
     agree = all(p.ad_ok is not False for p in report.partials)  # None: sympy could not differentiate
+    skipped = report.sympy_skipped  # sympy was not asked (too large): no verdict, so never "agree"
+    if not skipped and report.partials and all(p.ad_ok is None for p in report.partials):
+        skipped = "sympy could not differentiate or evaluate this formula"  # nothing was compared
+    # Partials sympy gave no number for: "agree" may speak only of the others, and the run is no success.
+    unchecked = [] if skipped else [p.variable for p in report.partials if p.ad_ok is None]
     if args.json:
         print(json.dumps({"expression": report.expression, "point": report.point, "value": report.value,
                           "partials": {p.variable: {"symbolic": p.symbolic, "autograd": finite_or_none(p.autograd),
                                                     "sympy": finite_or_none(p.exact), "agree": p.ad_ok}
-                                       for p in report.partials}, "agree": agree}))
+                                       for p in report.partials},
+                          "agree": None if skipped or (agree and unchecked) else agree,
+                          "sympy_skipped": skipped, "not_checked": unchecked}))
     else:
         print(f"f = {report.expression}")
         print("at " + (", ".join(f"{k}={v:g}" for k, v in report.point.items()) or "(no variables)")
               + f": f = {report.value!r}")
         for p in report.partials:
             print(f"df/d{p.variable} = {p.symbolic}")
+            if skipped:
+                print(f"  autograd {p.autograd!r}   not checked by sympy")
+                continue
             verdict = {True: "agree", False: "DISAGREE", None: "(sympy could not differentiate this)"}[p.ad_ok]
             print(f"  autograd {p.autograd!r}   sympy {p.exact!r}   {verdict}")
-        print(("autograd and sympy agree" if agree else "autograd and sympy DISAGREE")
-              + f" (largest difference {report.max_ad_error:.1e})")
-    return EXIT_OK if agree else EXIT_FAILED
+        if skipped:
+            print(f"autograd not checked by sympy ({skipped})")
+        else:
+            checked = [p.variable for p in report.partials if p.ad_ok is not None]
+            scope = f" on {', '.join(f'df/d{v}' for v in checked)}" if unchecked else ""
+            print(("autograd and sympy agree" if agree else "autograd and sympy DISAGREE") + scope
+                  + f" (largest difference {report.max_ad_error:.1e})")
+            if unchecked:
+                print(f"not checked by sympy: {', '.join(f'df/d{v}' for v in unchecked)} "
+                      "(sympy gave no value there)")
+    return EXIT_OK if agree and not skipped and not unchecked else EXIT_FAILED
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import check_gradient
+    from .check import check_gradient, refuse_many_partials
     expr = _read_formula(args.expr)
-    report = check_gradient(expr, _full_point(expr, args.at))
+    point = _full_point(expr, args.at)
+    refuse_many_partials(expr, len(expr.variables))
+    report = check_gradient(expr, point)
     print(json.dumps(report.to_dict()) if args.json else report)
     return EXIT_OK if report.passed else EXIT_FAILED
 
@@ -324,6 +389,47 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     expr = _read_formula(args.expr)
     table = trace(expr, _full_point(expr, args.at))
     print(json.dumps(table.to_dict()) if args.json else table)
+    return EXIT_OK
+
+
+def _explain_args(p: argparse.ArgumentParser) -> None:
+    _formula_and_point(p, "read the graph, trace and check here (default: the descent's start, or every variable at 1)")
+    goal = p.add_mutually_exclusive_group()
+    goal.add_argument("--minimize", action="store_true", help="add the descent: status, landscape, learning curve, update rule")
+    goal.add_argument("--maximize", action="store_true", help="add the ascent, as --minimize")
+    p.add_argument("--start", metavar="x=5,y=1", action="append", help="where the descent starts (as for minimize)")
+    p.add_argument("--method", help="the descent's method, as for minimize (default bfgs)")
+    p.add_argument("--lr", type=float, help="learning rate or first trial step, as for minimize")
+    p.add_argument("--tol", type=float, help="gradient-norm tolerance, as for minimize (1e-6)")
+    p.add_argument("--max-iter", type=int, help="at most this many updates, as for minimize")
+    p.add_argument("--starts", type=int, help="multi-start, as for minimize")
+    p.add_argument("--seed", type=int, help="seed of the random starts, as for minimize")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the page here (default: standard output)")
+    # -o is the one short option with a value: argparse would read the formula "-o*x" as -o "*x". Only
+    # the exact "-o" is the option; any other text starting with one '-' stays the formula.
+    prefixes = p._get_option_tuples
+    p._get_option_tuples = lambda text: [] if text[1:2] != "-" else prefixes(text)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .viz.explain import explain
+    expr = _read_formula(args.expr)
+    at = _full_point(expr, args.at) if args.at is not None else None
+    options = {k: getattr(args, k) for k in ("method", "lr", "tol", "max_iter", "starts", "seed")
+               if getattr(args, k) is not None}
+    if args.start is not None:
+        options["start"] = parse_assignments(args.start, "--start", expr.variables)
+        check_point(expr, options["start"], "--start")
+    if options and not (args.minimize or args.maximize):
+        raise _Usage("--start, --method, --lr, --tol, --max-iter, --starts and --seed are for the descent: "
+                     "add --minimize or --maximize")
+    page = explain(expr, at=at, minimize=args.minimize, maximize=args.maximize, **options)
+    if args.output:
+        page.save(args.output)
+        print(f"wrote {args.output} ({len(page.html.encode('utf-8')) // 1024} KB: {', '.join(page.sections)})",
+              file=sys.stderr)
+    else:
+        print(page.html, end="")
     return EXIT_OK
 
 
@@ -402,6 +508,7 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Calla
     "minimize": ("find a minimum by gradient descent, with an honest status", _optimize_args, _cmd_minimize),
     "maximize": ("find a maximum by gradient ascent, with an honest status", _optimize_args, _cmd_maximize),
     "fit": ("fit a formula model to the columns of a CSV file by gradient descent", _fit_args, _cmd_fit),
+    "explain": ("one self-contained HTML page: derivatives, graph, trace, code, check, descent", _explain_args, _cmd_explain),
 }
 
 
@@ -420,12 +527,15 @@ _EXAMPLES = {
             'fit "w*x + b" --data heights.csv --target weight --x height --method minibatch --batch-size 2 '
             '--epochs 100 --lr 0.0001 --seed 0 --center',
             'fit "a*exp(-k*t) + c" --data decay.csv --json'],
+    "explain": [f'explain "{_WORKED}" --at x=1,y=2 -o page.html', 'explain "x**2+2*x+3" --minimize -o descent.html',
+                f'explain "{_WORKED}" --minimize --method gd --start x=1,y=2 --max-iter 50 > page.html'],
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradcore", description="Differentiate formulas three ways and find their extrema.",
                      epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gradcore {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_, add_arguments, _) in _COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_,
@@ -445,9 +555,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if not args.command:
-            parser.print_help()
-            return EXIT_USAGE
-        return _COMMANDS[args.command][2](args)
+            raise _Usage(f"no command given; try: gradcore minimize \"x**2+2*x+3\" "
+                         f"(commands: {', '.join(_COMMANDS)}; see: gradcore --help)")
+        status = _COMMANDS[args.command][2](args)
+        sys.stdout.flush()  # a write error (full disk) must surface here, not at interpreter exit
+        return status
     except ParseError as exc:
         print(f"gradcore: error: {exc.reason}\n{exc.excerpt()}", file=sys.stderr)
         return EXIT_USAGE
@@ -463,5 +575,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (gradcore ... | head): stop quietly, as a Unix tool killed by SIGPIPE
         # would, and point stdout at /dev/null so the interpreter's final flush cannot complain.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 141
+    except UnicodeEncodeError as exc:
+        _silence_stdout()
+        print(f"gradcore: error: the output cannot be written in this terminal's encoding ({exc.encoding}); "
+              f"set PYTHONIOENCODING=utf-8", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        if exc.filename is not None:  # a file named on the command line, not standard output
+            print(f"gradcore: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        _silence_stdout()
+        print(f"gradcore: error: could not write the output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, dropping what is buffered, so the final flush cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file behind stdout (a test's capture): nothing to silence
+        pass

@@ -4,6 +4,7 @@ closed pipes; always an exit status and never a traceback."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -71,14 +72,64 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert out.returncode == 141
 
 
-def test_no_arguments_prints_help_and_exits_2() -> None:
+def test_no_arguments_prints_one_line_and_exits_2() -> None:
     out = run()
-    assert out.returncode == 2 and "usage: gradcore" in out.stdout
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("gradcore: error: no command given")
+    assert "minimize" in out.stderr and "--help" in out.stderr
+
+
+def test_version() -> None:
+    from gradcore import __version__
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout == f"gradcore {__version__}\n"
+
+
+def test_a_full_disk_is_one_line_and_a_non_zero_exit() -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("this system has no /dev/full to write to")
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "gradcore", "minimize", "x**2+2*x+3"], stdout=full,
+                             stderr=subprocess.PIPE, text=True, timeout=60)
+    assert out.returncode == 1
+    assert out.stderr == "gradcore: error: could not write the output: No space left on device\n"
+
+
+def test_an_encoding_the_terminal_cannot_show_is_one_line() -> None:
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    out = subprocess.run([sys.executable, "-m", "gradcore", "diff", "theta**2"], capture_output=True,
+                         text=True, timeout=60, env=env)
+    assert out.returncode == 0 and out.stdout  # plain ASCII output goes through
+    out = subprocess.run([sys.executable, "-m", "gradcore", "diff", "\u03b8**2"], capture_output=True,
+                         timeout=60, env=env)
+    assert out.returncode == 1 and b"Traceback" not in out.stderr
+    assert out.stderr.decode().startswith("gradcore: error: the output cannot be written in this terminal's "
+                                          "encoding (ascii)")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["minimize", "x**2", "--start", ""], "--start is empty"),
+    (["grad", "x**2", "--at", " "], "--at is empty"),
+    (["grad", "x*y", "--at", "3"], "the expression uses x, y"),
+])
+def test_empty_or_nameless_points_are_errors(argv, message) -> None:
+    out = run(*argv)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_point_may_be_repeated_flags_or_a_bare_number() -> None:
+    both = run("grad", "x**2*y", "--at", "x=3", "--at", "y=2", "--json")
+    joined = run("grad", "x**2*y", "--at", "x=3,y=2", "--json")
+    assert both.returncode == 0 and both.stdout == joined.stdout
+    bare = run("minimize", "(x-2)**2", "--start", "5", "--json")
+    named = run("minimize", "(x-2)**2", "--start", "x=5", "--json")
+    assert bare.returncode == 0 and bare.stdout == named.stdout
 
 
 def test_the_minimize_path_loads_neither_sympy_nor_the_teaching_modules() -> None:
     code = ("import sys, gradcore.cli as c; c.main(['minimize', 'x**2+2*x+3', '--quiet']); "
             "print(sorted(m for m in sys.modules if m in ('sympy', 'matplotlib') or m in "
-            "('gradcore.value', 'gradcore.viz', 'gradcore.check', 'gradcore.nn', 'gradcore.optim')))")
+            "('gradcore.value', 'gradcore.viz', 'gradcore.check', 'gradcore.nn', 'gradcore.optim', "
+            "'numpy.random', 'gradcore.tensors', 'gradcore.derivation')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.splitlines()[-1] == "[]"

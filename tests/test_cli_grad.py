@@ -118,3 +118,16 @@ def test_help_lists_the_new_commands() -> None:
     for cmd in ("grad", "check", "graph", "trace"):
         assert cmd in p.stdout
     assert 'python -m gradcore trace "x**2 + 2*x*y + 3 + cos(x + 2*y)" --at x=1,y=2' in p.stdout
+
+
+def test_grad_never_says_agree_for_a_partial_sympy_gave_no_value_for() -> None:
+    # sympy has no number for d/dx sign(acos(...)) here; the report may speak of df/dy only.
+    out = subprocess.run([sys.executable, "-m", "gradcore", "grad", "sign(acos(0.9*tanh(abs(x^2)))) + y",
+                          "--at", "x=-1.2,y=1"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert "autograd and sympy agree on df/dy" in out.stdout
+    assert "not checked by sympy: df/dx" in out.stdout
+    js = subprocess.run([sys.executable, "-m", "gradcore", "grad", "sign(acos(0.9*tanh(abs(x^2)))) + y",
+                         "--at", "x=-1.2,y=1", "--json"], capture_output=True, text=True, timeout=120)
+    data = json.loads(js.stdout)
+    assert data["agree"] is None and data["not_checked"] == ["x"] and data["partials"]["y"]["agree"] is True
