@@ -206,7 +206,8 @@ def test_example_7_a_diverging_learning_rate_is_reported_not_returned() -> None:
     assert r.status == "non_finite" and not r.success
     assert r.message.startswith("diverged")
     assert "learning rate 1.5 is too large" in r.message
-    assert "overflows float64" in r.message
+    assert "f grew too large for float64 at x = " in r.message
+    assert "**" not in r.message  # the failing operation is engine detail, not the message
     assert math.isfinite(r.fun)  # the last finite point, flagged as a failure
     fs = [h.fun for h in r.history]
     assert fs == sorted(fs)  # f only ever rose

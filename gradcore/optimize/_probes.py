@@ -306,9 +306,31 @@ def convex_quadratic(obj: Objective) -> bool:
     return _degree_two(e)
 
 
+# The operations of a polynomial. abs, sign or relu also have third derivatives that are 0 by the
+# table's conventions, yet are no polynomials: the test must read the formula, not only its derivatives.
+_POLYNOMIAL_OPS = frozenset({"add", "sub", "mul", "neg", "const", "var"})
+
+
+def _polynomial(e) -> bool:
+    """e is built from + - * and powers with constant non-negative whole exponents only (and
+    division by a non-zero constant)."""
+    for t in e.nodes():
+        if t.op in _POLYNOMIAL_OPS:
+            continue
+        k = t.args[1] if len(t.args) == 2 else None
+        if t.op == "pow" and k.is_const and float(k.value).is_integer() and k.value >= 0:
+            continue
+        if t.op == "div" and k.is_const and k.value != 0:
+            continue
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=128)  # Expr is hash-consed: the same formula is the same key
 def _degree_two(e) -> bool:
-    """Every third partial derivative of e is exactly the constant 0 (e is of degree <= 2)."""
+    """e is a polynomial and every third partial derivative of it is exactly 0 (degree <= 2)."""
+    if not _polynomial(e):
+        return False
     names = e.variables
     for i, a in enumerate(names):
         for j in range(i, len(names)):

@@ -135,8 +135,12 @@ def report_text(result: OptimizeResult, expr: Expr | None = None, verbose: bool 
         w = result.eigenvalues
         eig = "" if w is None or not w.size else \
             f" (Hessian eigenvalues {', '.join(number(float(v), 10) for v in w)})"
-        at = "" if result.status in (Status.CONVERGED, Status.SADDLE) else " at the last point"
-        lines.append(f"classification{at}: {result.classification}{eig}")
+        if result.status in (Status.CONVERGED, Status.SADDLE):
+            lines.append(f"classification: {result.classification}{eig}")
+        else:
+            # The gradient is not zero there: the Hessian describes the shape, not an extremum.
+            shape = _SHAPES.get(result.classification, result.classification)
+            lines.append(f"curvature at the last point (not a critical point): {shape}{eig}")
     lines.append(f"method: {result.method}, {plural(result.nit, 'iteration')}, "
                  f"{plural(result.nfev, 'evaluation')} of f and its gradient")
     if verbose:
@@ -149,6 +153,11 @@ def report_text(result: OptimizeResult, expr: Expr | None = None, verbose: bool 
         lines += [f"  f = {number(o.fun, 10)} at {fmt_point(o.point)} ({plural(o.count, 'run')})"
                   for o in result.optima] or ["  (none: no run converged)"]
     return "\n".join(lines)
+
+
+# What the Hessian's signs say at a point that is not critical.
+_SHAPES = {"minimum": "convex there, as at a minimum", "maximum": "concave there, as at a maximum",
+           "saddle": "curving up one way and down another, as at a saddle"}
 
 
 def log_header(variables: Sequence[str]) -> str:

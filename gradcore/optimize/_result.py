@@ -379,8 +379,13 @@ def _began(w: "_Facts") -> str:
 
 
 def _cause(w: "_Facts") -> str:
-    if w.run.error is not None:
-        return str(w.run.error)
+    err = w.run.error
+    if err is not None:
+        if isinstance(err, OverflowError) and getattr(err, "point", None):
+            # In a person's words; the failing operation ("(-9.1e+192)**4") stays in str(r.error).
+            return "f grew too large for float64 at " + ", ".join(
+                f"{k} = {number(float(v), 4)}" for k, v in err.point.items())
+        return str(err)
     bad_x = w.run.bad_x
     return "f or its gradient became inf or nan" + (f" at {vec(w.res.variables, bad_x)}" if bad_x else "")
 
