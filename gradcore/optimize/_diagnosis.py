@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import DomainError
 from ..format import number, point as fmt_point
 from ._objective import Objective
-from ._probes import (classify, convex_quadratic, direction_text, edge_limit, eig, eigh, find_pole, line_probe,
+from ._probes import (classify, convex_quadratic, defined_everywhere, direction_text, edge_limit, eig, eigh, find_pole, line_probe,
                       norm, null_directions, pole_side, precision, rays, settle, sum_of_squares, tidy,
                       unbounded_ray, value_at, zero_level)
 from ._result import LocalOptimum, Reason, Run, Status
@@ -130,7 +130,7 @@ def _look_further(inner: Objective, run: Run, names: Sequence[str], sign: float,
     if converged and squares and run.f <= 1e-16 * max(1.0, run.f0):
         run.scope = "global, squares"
         return
-    found = None if squares else \
+    found = None if squares or defined_everywhere(inner) else \
         find_pole(inner, x0) or (find_pole(inner, run.x) if list(x0) != list(run.x) else None)
     if found is not None:
         p, d, side = found
@@ -303,6 +303,8 @@ def _rule(run: Run) -> str:
 def _judge_edge(inner: Objective, run: Run, names: Sequence[str], x0: Sequence[float], sign: float) -> None:
     """A run that stopped without converging: at the edge of f's domain (a boundary minimum, or f
     without bound there), or at a pole met on the way."""
+    if defined_everywhere(inner):  # no edge, no pole: nothing to look for
+        return
     edge = edge_limit(inner, run, sign)
     if edge is not None:
         p, fe, finite = edge

@@ -13,12 +13,13 @@ from typing import Sequence
 
 import numpy as np
 
+from .. import ops
 from ..errors import DomainError, GradcoreError
 from ._objective import Objective
 from ._result import Run, tidy
 
 __all__ = ["norm", "eigh", "eig", "classify", "settle", "line_probe", "rays", "unbounded_ray", "pole_between",
-           "pole_side", "find_pole", "convex_quadratic", "sum_of_squares", "edge_limit", "precision"]
+           "pole_side", "find_pole", "defined_everywhere", "convex_quadratic", "sum_of_squares", "edge_limit", "precision"]
 
 _EPS = sys.float_info.epsilon
 NOISE = 64 * _EPS   # an eigenvalue below NOISE * n * max|eigenvalue| is rounding, not curvature
@@ -286,6 +287,28 @@ def find_pole(obj: Objective, x: Sequence[float]) -> tuple[np.ndarray, np.ndarra
                 if side is not None:
                     return p, d, side
     return None
+
+
+def defined_everywhere(obj: Objective) -> bool:
+    """f is a formula whose every operation is defined for all real operands (the table's domain
+    "all real x", and powers with constant whole exponents >= 0): it has no edge and no pole, so
+    the searches for them are skipped. Python functions (no formula) never qualify."""
+    return obj.expr is not None and _everywhere(obj.expr)
+
+
+@functools.lru_cache(maxsize=128)  # Expr is hash-consed: the same formula is the same key
+def _everywhere(e) -> bool:
+    for t in e.nodes():
+        if t.op in ("const", "var"):
+            continue
+        if t.op == "pow":
+            k = t.args[1]
+            if k.is_const and float(k.value).is_integer() and k.value >= 0:
+                continue
+            return False
+        if ops.PRIMITIVES[t.op].domain != ops.Primitive.domain:
+            return False
+    return True
 
 
 def convex_quadratic(obj: Objective) -> bool:
