@@ -1,5 +1,6 @@
 """Three independent gradients side by side: reverse-mode autograd, sympy's exact derivative, and
-float64 central differences, with the tolerances that decide whether they agree.
+float64 central differences, with the tolerances that decide whether they agree; and the sympy-free
+pair (autograd against gradcore's own symbolic derivative) that `gradcore grad` prints by default.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .format import html_table, json_number, number
 from .printing import to_text
 from .value import build
 
-__all__ = ["check_gradient", "GradientCheck", "PartialCheck",
+__all__ = ["check_gradient", "GradientCheck", "PartialCheck", "symbolic_gradient", "SymbolicCheck", "SymbolicPartial",
            "EPS", "AD_RTOL", "AD_ATOL", "FD_RTOL", "FD_ATOL", "SYMPY_LIMIT",
            "PARTIALS_LIMIT", "refuse_many_partials"]
 
@@ -183,16 +184,7 @@ def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = 
     Passes when |AD - sympy| <= AD_ATOL + AD_RTOL*|sympy| and |AD - FD| <= FD_ATOL + FD_RTOL*|FD|.
     A point outside the domain of f raises DomainError; so does one where a derivative rule is undefined.
     """
-    from .parse import as_formula
-
-    expr = as_formula(expr, "check_gradient")
-    env = point_values(expr, point)
-    root, inputs = build(expr, env)
-    if root.requires_grad:
-        try:
-            root.backward()
-        except DomainError as exc:
-            raise exc.at(env) from None
+    expr, env, root, inputs = _backpropagated(expr, point, "check_gradient")
     skipped = _sympy_skipped(expr)
     s = subs = sp = None
     if skipped is None:
@@ -219,6 +211,72 @@ def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = 
         partials.append(PartialCheck(name, to_text(expr.diff(name), shared=True), ad, exact, fd, ad_error,
                                      fd_error, ad_ok, fd_ok))
     return GradientCheck(to_text(expr, shared=True), env, root.data, tuple(partials), eps, sympy_skipped=skipped)
+
+
+@dataclass(frozen=True)
+class SymbolicPartial:
+    """One variable: autograd's d f / d variable against gradcore's own exact derivative (`Expr.diff`)
+    evaluated in float64 at the point. symbolic_value is None where that derivative has no value
+    (its formula leaves a function's domain there); then agree is None too."""
+
+    variable: str
+    symbolic: str
+    autograd: float
+    symbolic_value: float | None
+    error: float | None
+    agree: bool | None
+
+
+@dataclass(frozen=True)
+class SymbolicCheck:
+    """The report of `symbolic_gradient`: the formula's text, the point, f there, one SymbolicPartial
+    per variable."""
+
+    expression: str
+    point: dict[str, float]
+    value: float
+    partials: tuple[SymbolicPartial, ...]
+
+    @property
+    def max_error(self) -> float:
+        """The largest |autograd - symbolic| over the variables where the derivative has a value."""
+        return max((p.error for p in self.partials if p.error is not None), default=0.0)
+
+
+def symbolic_gradient(expr: "Expr | str", point: Mapping[str, float]) -> SymbolicCheck:
+    """Autograd's partials of `expr` at `point` against `Expr.diff` evaluated there: they agree when
+    |ad - symbolic| <= AD_ATOL + AD_RTOL*|symbolic|.
+
+    Both are exact up to float64 rounding, computed by two separate walks (reverse-mode numbers and
+    a derivative formula), and neither loads sympy; `check_gradient` adds sympy and finite differences.
+    """
+    expr, env, root, inputs = _backpropagated(expr, point, "symbolic_gradient")
+    partials = []
+    for name in expr.variables:
+        ad, derivative = inputs[name].grad, expr.diff(name)
+        try:
+            value: float | None = derivative.evaluate(env)
+        except GradcoreError:  # DomainError and overflow included: no number to compare with
+            value = None
+        error = None if value is None else abs(ad - value) if math.isfinite(value) else math.inf
+        agree = None if value is None else error <= AD_ATOL + AD_RTOL * abs(value)
+        partials.append(SymbolicPartial(name, to_text(derivative, shared=True), ad, value, error, agree))
+    return SymbolicCheck(to_text(expr, shared=True), env, root.data, tuple(partials))
+
+
+def _backpropagated(expr: "Expr | str", point: Mapping[str, float], caller: str) -> tuple:
+    """(the formula, the full point, its Value root after backward(), the input Values by name)."""
+    from .parse import as_formula
+
+    expr = as_formula(expr, caller)
+    env = point_values(expr, point)
+    root, inputs = build(expr, env)
+    if root.requires_grad:
+        try:
+            root.backward()
+        except DomainError as exc:
+            raise exc.at(env) from None
+    return expr, env, root, inputs
 
 
 def refuse_many_partials(expr: Expr, count: int, hint: str = "") -> None:

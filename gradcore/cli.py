@@ -11,7 +11,7 @@ import math
 import os
 import re
 import sys
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ._version import __version__
 from .errors import GradcoreError, ParseError
@@ -309,12 +309,60 @@ def _full_point(expr, text: str | Sequence[str] | None, flag: str = "--at") -> d
     return {v: point[v] for v in expr.variables}
 
 
+def _grad_args(p: argparse.ArgumentParser) -> None:
+    """The arguments of grad: those of check, and --sympy."""
+    _point_and_json_args(p)
+    p.add_argument("--sympy", action="store_true",
+                   help="compare autograd with sympy's derivative instead, a check independent of gradcore "
+                        "(loads sympy, about a second)")
+
+
 def _cmd_grad(args: argparse.Namespace) -> int:
-    from .check import check_gradient, refuse_many_partials
+    # By default autograd against gradcore's own symbolic derivative, both without sympy, so grad
+    # starts fast; --sympy compares with sympy instead (check compares all three, always).
+    from .check import refuse_many_partials, symbolic_gradient
     from .format import json_number as finite_or_none
     expr = _read_formula(args.expr)
     point = _full_point(expr, args.at)
     refuse_many_partials(expr, len(expr.variables))
+    if args.sympy:
+        return _grad_by_sympy(expr, point, args.json)
+    report = symbolic_gradient(expr, point)
+    agree = all(p.agree is not False for p in report.partials)
+    unchecked = [p.variable for p in report.partials if p.agree is None]
+    if args.json:
+        print(json.dumps({"expression": report.expression, "point": report.point, "value": report.value,
+                          "partials": {p.variable: {"symbolic": p.symbolic, "autograd": finite_or_none(p.autograd),
+                                                    "symbolic_value": finite_or_none(p.symbolic_value),
+                                                    "agree": p.agree} for p in report.partials},
+                          "agree": None if agree and unchecked else agree, "not_checked": unchecked}))
+    else:
+        _print_point(report)
+        for p in report.partials:
+            print(f"df/d{p.variable} = {p.symbolic}")
+            verdict = {True: "agree", False: "DISAGREE", None: "(the derivative has no value here)"}[p.agree]
+            print(f"  autograd {p.autograd!r}   symbolic {p.symbolic_value!r}   {verdict}")
+        checked = [p.variable for p in report.partials if p.agree is not None]
+        scope = f" on {', '.join(f'df/d{v}' for v in checked)}" if unchecked else ""
+        print(("autograd and the symbolic derivative agree" if agree else
+               "autograd and the symbolic derivative DISAGREE") + scope
+              + f" (largest difference {report.max_error:.1e})")
+        if unchecked:
+            print(f"not checked: {', '.join(f'df/d{v}' for v in unchecked)} "
+                  "(the symbolic derivative has no value there)")
+    return EXIT_OK if agree and not unchecked else EXIT_FAILED
+
+
+def _print_point(report: Any) -> None:
+    print(f"f = {report.expression}")
+    print("at " + (", ".join(f"{k}={v:g}" for k, v in report.point.items()) or "(no variables)")
+          + f": f = {report.value!r}")
+
+
+def _grad_by_sympy(expr, point: dict[str, float], as_json: bool) -> int:
+    """grad --sympy: autograd against sympy's derivative, as `check` does without finite differences."""
+    from .check import check_gradient
+    from .format import json_number as finite_or_none
     report = check_gradient(expr, point)
     agree = all(p.ad_ok is not False for p in report.partials)  # None: sympy could not differentiate
     skipped = report.sympy_skipped  # sympy was not asked (too large): no verdict, so never "agree"
@@ -322,7 +370,7 @@ def _cmd_grad(args: argparse.Namespace) -> int:
         skipped = "sympy could not differentiate or evaluate this formula"  # nothing was compared
     # Partials sympy gave no number for: "agree" may speak only of the others, and the run is no success.
     unchecked = [] if skipped else [p.variable for p in report.partials if p.ad_ok is None]
-    if args.json:
+    if as_json:
         print(json.dumps({"expression": report.expression, "point": report.point, "value": report.value,
                           "partials": {p.variable: {"symbolic": p.symbolic, "autograd": finite_or_none(p.autograd),
                                                     "sympy": finite_or_none(p.exact), "agree": p.ad_ok}
@@ -330,9 +378,7 @@ def _cmd_grad(args: argparse.Namespace) -> int:
                           "agree": None if skipped or (agree and unchecked) else agree,
                           "sympy_skipped": skipped, "not_checked": unchecked}))
     else:
-        print(f"f = {report.expression}")
-        print("at " + (", ".join(f"{k}={v:g}" for k, v in report.point.items()) or "(no variables)")
-              + f": f = {report.value!r}")
+        _print_point(report)
         for p in report.partials:
             print(f"df/d{p.variable} = {p.symbolic}")
             if skipped:
@@ -500,7 +546,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 # name -> (help, add_arguments, run). Each run returns the exit status.
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "diff": ("exact symbolic partial derivatives", _diff_args, _cmd_diff),
-    "grad": ("partials at a point by autograd and by sympy, and whether they agree", _point_and_json_args, _cmd_grad),
+    "grad": ("partials at a point by autograd and by gradcore's exact derivative (with --sympy: by sympy), "
+             "and whether they agree", _grad_args, _cmd_grad),
     "check": ("autograd vs sympy vs finite differences, with tolerances", _point_and_json_args, _cmd_check),
     "graph": ("the computation graph as Graphviz DOT, Mermaid or SVG", _graph_args, _cmd_graph),
     "trace": ("the forward and backward passes of reverse mode, step by step", _point_and_json_args, _cmd_trace),
@@ -517,7 +564,7 @@ _WORKED = "x**2 + 2*x*y + 3 + cos(x + 2*y)"
 _EXAMPLES = {
     "diff": ['diff "x**2+2*x+3"', 'diff "x^2 + 2xy + cos(x+2y)" --var y', 'diff "sigmoid(x)" --json',
              f'diff "{_WORKED}" --var y --steps'],
-    "grad": [f'grad "{_WORKED}" --at x=1,y=2', 'grad "-x**2" --at x=3 --json'],
+    "grad": [f'grad "{_WORKED}" --at x=1,y=2', 'grad "-x**2" --at x=3 --json', f'grad "{_WORKED}" --at x=1,y=2 --sympy'],
     "check": [f'check "{_WORKED}" --at x=1,y=2', 'check "sqrt(x)*log(x)" --at x=2 --json'],
     "graph": [f'graph "{_WORKED}" --at x=1,y=2', 'graph "sin(x)*x" --format mermaid',
               f'graph "{_WORKED}" --at x=1,y=2 --format svg > graph.svg'],

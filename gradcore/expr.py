@@ -22,6 +22,9 @@ __all__ = ["Expr", "var", "const", "call", "F", "postorder", "interpret", "as_ex
 # The intern table: building the same subexpression twice returns the same node. Values are weak,
 # so a node lives only while someone holds it; keys hold the children, which a parent keeps anyway.
 _INTERN: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+# A derivative has two to five times the nodes of its formula, so past this size it could pass
+# canonical.NODES_MAX: Expr.diff then simplifies the formula first (x*x*...*x is x**5000).
+SIMPLIFY_FIRST = canonical.NODES_MAX // 4
 
 
 class Expr:
@@ -128,7 +131,9 @@ class Expr:
         Symbolic reverse mode: each node's adjoint is the sum over its parents of the table's rule
         "local partial * upstream adjoint", built as an expression. With simplify=False the result is
         the rules' output with the light simplifications only (to show where each term comes from);
-        otherwise it goes through `simplify` (textbook form, see gradcore.canonical).
+        otherwise it goes through `simplify` (textbook form, see gradcore.canonical). A formula of
+        more than SIMPLIFY_FIRST distinct nodes is put into canonical form before it is differentiated
+        too, since the derivative of one that large would be too large for the simplifier.
         """
         if not isinstance(name, (str, Expr)):
             raise TypeError(f"diff needs a variable name or a variable, got {type(name).__name__}")
@@ -138,6 +143,10 @@ class Expr:
             name = name.name
         result = self
         for _ in range(times):
+            if simplify and len(result.nodes()) > SIMPLIFY_FIRST:
+                # Its derivative would pass canonical.NODES_MAX and come back unsimplified (x/x/.../x
+                # gives 25,000 nodes): differentiate the canonical form, x**-4998, instead.
+                result = canonical.simplify(result, const, raw).expr
             result = result._diff_once(name)
             if simplify:
                 result = canonical.simplify(result, const, raw).expr

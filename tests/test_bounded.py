@@ -126,7 +126,7 @@ def test_a_huge_text_is_refused_with_a_short_excerpt() -> None:
 @pytest.mark.parametrize("shape", ["tower", "quotient", "fraction"])
 def test_sympy_is_skipped_above_its_limit_and_says_why(shape: str, capsys) -> None:
     text = SHAPES[shape]
-    status = main(arguments("grad", text))
+    status = main(arguments("grad", text) + ["--sympy"])
     out, _ = capsys.readouterr()
     assert status == 1
     assert "not checked by sympy (formula too large:" in out and f"> {SYMPY_LIMIT:,}" in out
@@ -145,7 +145,7 @@ def test_check_says_which_two_methods_it_compared_when_sympy_is_skipped(capsys) 
 
 def test_grad_never_says_agree_when_sympy_compared_nothing(capsys) -> None:
     # sin(sin(...)) 199 deep is small enough to ask sympy about, and too deep for it to answer.
-    assert main(arguments("grad", SHAPES["sin-nest"])) == 1
+    assert main(arguments("grad", SHAPES["sin-nest"]) + ["--sympy"]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == ("autograd not checked by sympy "
                                     "(sympy could not differentiate or evaluate this formula)")
@@ -153,9 +153,18 @@ def test_grad_never_says_agree_when_sympy_compared_nothing(capsys) -> None:
 
 
 def test_below_the_limit_sympy_still_checks(capsys) -> None:
-    status = main(["grad", "x**2 + 2*x*y + 3 + cos(x + 2*y)", "--at", "x=1,y=2"])
+    status = main(["grad", "x**2 + 2*x*y + 3 + cos(x + 2*y)", "--at", "x=1,y=2", "--sympy"])
     out, _ = capsys.readouterr()
     assert status == 0 and "autograd and sympy agree" in out and "not checked" not in out
+
+
+@pytest.mark.parametrize("shape", ["tower", "quotient", "fraction", "sin-nest", "run-together"])
+def test_without_sympy_grad_checks_autograd_against_the_symbolic_derivative(shape: str, capsys) -> None:
+    # No size limit applies: gradcore's own derivative is a shared graph, evaluated by an iterative walk.
+    assert main(arguments("grad", SHAPES[shape])) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("autograd and the symbolic derivative agree (largest difference ")
+    assert "sympy" not in out
 
 
 def test_run_together_letters_still_split_into_the_formulas_variables() -> None:
@@ -164,3 +173,15 @@ def test_run_together_letters_still_split_into_the_formulas_variables() -> None:
     assert e.evaluate(x=1.0) == 2.0
     assert gc.parse("xy + x + y").evaluate(x=2.0, y=3.0) == 11.0
     assert gc.parse(SHAPES["long-name"]).variables == ("a" * (MAX_LENGTH - 1),)
+
+
+@pytest.mark.parametrize("shape,derivative", [("quotient", "-4998/x**4999"), ("run-together", "9997*x**9996 + 1"),
+                                              ("product", "5000*x**4999"), ("sum", "5000")])
+def test_a_large_formula_is_simplified_before_it_is_differentiated(shape: str, derivative: str, capsys) -> None:
+    # Past expr.SIMPLIFY_FIRST nodes the derivative of the formula as written would be too large to
+    # simplify; the derivative of its canonical form is the textbook one.
+    e = gc.parse(SHAPES[shape])
+    assert len(e.nodes()) > gc.expr.SIMPLIFY_FIRST
+    assert main(["diff", SHAPES[shape]]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"df/dx = {derivative}"
+    assert e.diff("x").evaluate(x=1.0) == e.diff("x", simplify=False).evaluate(x=1.0)

@@ -20,8 +20,81 @@ def run(*args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, timeout=120)
 
 
-def test_grad_prints_symbolic_partials_and_both_values() -> None:
+def test_grad_prints_the_partials_by_autograd_and_by_the_symbolic_derivative() -> None:
     p = run("grad", WORKED, "--at", "x=1,y=2")
+    assert p.returncode == 0 and p.stderr == ""
+    assert p.stdout.splitlines() == [
+        f"f = {WORKED}",
+        "at x=1, y=2: f = 8.283662185463227",
+        "df/dx = 2*x + 2*y - sin(x + 2*y)",
+        "  autograd 6.958924274663138   symbolic 6.958924274663138   agree",
+        "df/dy = 2*x - 2*sin(x + 2*y)",
+        "  autograd 3.917848549326277   symbolic 3.917848549326277   agree",
+        "autograd and the symbolic derivative agree (largest difference 0.0e+00)",
+    ]
+
+
+def test_grad_json_without_sympy() -> None:
+    p = run("grad", "x^2 + 2xy + cos(x+2y)", "--at", "y=2,x=1", "--json")
+    assert p.returncode == 0 and p.stdout.count("\n") == 1
+    d = json.loads(p.stdout)
+    assert d["expression"] == "x**2 + 2*x*y + cos(x + 2*y)" and d["point"] == {"x": 1.0, "y": 2.0}
+    assert d["agree"] is True and d["not_checked"] == [] and "sympy" not in p.stdout
+    assert d["partials"]["x"] == {"symbolic": "2*x + 2*y - sin(x + 2*y)", "autograd": 6.958924274663138,
+                                  "symbolic_value": 6.958924274663138, "agree": True}
+    assert d["partials"]["y"]["symbolic_value"] == 3.917848549326277
+
+
+def test_grad_without_sympy_never_loads_it() -> None:
+    code = ("import sys, io, contextlib\n"
+            "from gradcore.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    status = main(['grad', {WORKED!r}, '--at', 'x=1,y=2'])\n"
+            "print(status, 'sympy' in sys.modules)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert p.stdout.split() == ["0", "False"], p.stderr
+    p = subprocess.run([sys.executable, "-c", code.replace("'x=1,y=2']", "'x=1,y=2', '--sympy']")],
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert p.stdout.split() == ["0", "True"], p.stderr  # the probe can fail: --sympy does load it
+
+
+def test_grad_exits_1_when_autograd_and_the_symbolic_derivative_disagree(monkeypatch, capsys) -> None:
+    from gradcore import check
+    from gradcore.cli import main
+    from gradcore.expr import Expr
+    real = Expr.diff
+    monkeypatch.setattr(Expr, "diff", lambda self, name, *a, **k: real(self, name, *a, **k) + 1)  # a wrong rule
+    assert main(["grad", "x*y", "--at", "x=2,y=3"]) == 1
+    out = capsys.readouterr().out
+    assert "  autograd 3.0   symbolic 4.0   DISAGREE" in out
+    assert out.splitlines()[-1] == "autograd and the symbolic derivative DISAGREE (largest difference 1.0e+00)"
+    assert main(["grad", "x*y", "--at", "x=2,y=3", "--json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["agree"] is False and d["partials"]["x"]["agree"] is False
+    report = check.symbolic_gradient("x*y", {"x": 2.0, "y": 3.0})
+    assert report.max_error == 1.0 and [p.agree for p in report.partials] == [False, False]
+
+
+def test_grad_without_sympy_says_which_partial_has_no_value(monkeypatch, capsys) -> None:
+    from gradcore.cli import main
+    from gradcore.expr import Expr, const, raw
+    real = Expr.diff
+    # A derivative formula that leaves its domain at the point (log(-1)) has no number to compare.
+    monkeypatch.setattr(Expr, "diff", lambda self, name, *a, **k:
+                        raw("add", real(self, name), raw("log", const(-1.0))) if name == "x" else real(self, name))
+    assert main(["grad", "x*y", "--at", "x=2,y=3"]) == 1
+    out = capsys.readouterr().out
+    assert "(the derivative has no value here)" in out
+    assert "autograd and the symbolic derivative agree on df/dy" in out
+    assert out.splitlines()[-1] == "not checked: df/dx (the symbolic derivative has no value there)"
+    assert main(["grad", "x*y", "--at", "x=2,y=3", "--json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["agree"] is None and d["not_checked"] == ["x"] and d["partials"]["x"]["symbolic_value"] is None
+
+
+def test_grad_with_sympy_prints_symbolic_partials_and_both_values() -> None:
+    p = run("grad", WORKED, "--at", "x=1,y=2", "--sympy")
     assert p.returncode == 0 and p.stderr == ""
     assert p.stdout.splitlines() == [
         f"f = {WORKED}",
@@ -34,8 +107,8 @@ def test_grad_prints_symbolic_partials_and_both_values() -> None:
     ]
 
 
-def test_grad_json() -> None:
-    p = run("grad", "x^2 + 2xy + cos(x+2y)", "--at", "y=2,x=1", "--json")
+def test_grad_json_with_sympy() -> None:
+    p = run("grad", "x^2 + 2xy + cos(x+2y)", "--at", "y=2,x=1", "--json", "--sympy")
     assert p.returncode == 0 and p.stdout.count("\n") == 1
     d = json.loads(p.stdout)
     assert d["expression"] == "x**2 + 2*x*y + cos(x + 2*y)" and d["point"] == {"x": 1.0, "y": 2.0}
@@ -123,11 +196,11 @@ def test_help_lists_the_new_commands() -> None:
 def test_grad_never_says_agree_for_a_partial_sympy_gave_no_value_for() -> None:
     # sympy has no number for d/dx sign(acos(...)) here; the report may speak of df/dy only.
     out = subprocess.run([sys.executable, "-m", "gradcore", "grad", "sign(acos(0.9*tanh(abs(x^2)))) + y",
-                          "--at", "x=-1.2,y=1"], capture_output=True, text=True, timeout=120)
+                          "--at", "x=-1.2,y=1", "--sympy"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 1
     assert "autograd and sympy agree on df/dy" in out.stdout
     assert "not checked by sympy: df/dx" in out.stdout
     js = subprocess.run([sys.executable, "-m", "gradcore", "grad", "sign(acos(0.9*tanh(abs(x^2)))) + y",
-                         "--at", "x=-1.2,y=1", "--json"], capture_output=True, text=True, timeout=120)
+                         "--at", "x=-1.2,y=1", "--json", "--sympy"], capture_output=True, text=True, timeout=120)
     data = json.loads(js.stdout)
     assert data["agree"] is None and data["not_checked"] == ["x"] and data["partials"]["y"]["agree"] is True
