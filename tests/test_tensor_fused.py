@@ -63,3 +63,17 @@ def test_a_pooled_array_is_reused_only_when_nothing_refers_to_it() -> None:
     assert id(c) == ident and c[0] == 0.0 and a[0] == 2.0  # b's array, free again, was reused
     small = gc.from_numpy(np.ones(10))
     assert _buffers.empty(small.shape, small.dtype) is None  # small arrays are numpy's own
+
+
+def test_the_generated_gd_loop_itself_finishes_an_ordinary_run() -> None:
+    # Otherwise a broken generated loop would fall back to the general loop unseen, and the
+    # comparison above would still pass.
+    from gradcore.optimize._fixed import loop_for
+
+    c = gc.compile(gc.parse("x**2 + 2*x + 3"))
+    loop = loop_for(c, 1.0)
+    assert loop is not None
+    x0 = 5.0
+    (g0,) = c.grad(x0)
+    x, g, nit, _, done = loop(x0, g0, 0.01, 1e-5, 10_000, 1e12, lambda first, xs: None)
+    assert done and nit == 693 and abs(g) < 1e-5 and abs(x + 1.0) < 1e-5

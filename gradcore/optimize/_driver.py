@@ -340,8 +340,7 @@ def _gd_generated(obj: Objective, x: float, lr: float, tol: float, max_iter: int
     if (f + g) * 0.0 != 0.0:
         return None
     f_limit, far = dx.below_limits(f, abs(x))
-    trail = Trail(vg, _HISTORY)
-    xn, gn, nit, xs, done = loop(x, g, lr, tol, max_iter, far, trail.absorb)
+    xn, gn, nit, _, done = loop(x, g, lr, tol, max_iter, far, None)
     if not done:
         return None
     try:
@@ -350,8 +349,9 @@ def _gd_generated(obj: Objective, x: float, lr: float, tol: float, max_iter: int
         return None
     if fn * 0.0 != 0.0:
         return None
-    trail.absorb(nit - len(xs) + 1, xs)
-    run = Run([x], f, trail.close(nit, xn))  # type: ignore[arg-type]
+    replay = loop.replay
+    trail = Trail(vg, _HISTORY).replay(lambda absorb: replay(x, g, lr, nit, absorb), nit, xn)
+    run = Run([x], f, trail)  # type: ignore[arg-type]
     gn = abs(gn)
     if gn < tol:
         return run.stop([xn], fn, gn, nit, nit + 1, Status.CONVERGED, Reason.TOL)

@@ -1,7 +1,8 @@
 """The first-principles probes behind the end-point judgement: the Hessian's verdict at rounding
 level, Newton's steps to the critical point, line probes, rays for unboundedness, poles, domain edges,
 and the proofs of a global minimum. Each looks at f itself, never at sizes or eigenvalue ratios alone;
-_diagnosis.judge decides with them.
+_diagnosis.judge decides with them. Over 500 lines because the probes share their rounding tests
+(zero_level, NOISE) and one-variable float versions sit beside the general ones they must match.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import functools
 import math
 import sys
-from typing import Sequence
+import weakref
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -22,6 +24,7 @@ __all__ = ["norm", "eigh", "eig", "classify", "settle", "line_probe", "rays", "u
            "pole_side", "find_pole", "defined_everywhere", "convex_quadratic", "sum_of_squares", "edge_limit", "precision"]
 
 _EPS = sys.float_info.epsilon
+_TINY = sys.float_info.min
 NOISE = 64 * _EPS   # an eigenvalue below NOISE * n * max|eigenvalue| is rounding, not curvature
 SETTLE_STEPS = 60   # Newton steps allowed to locate the critical point near a converged run
 RAY_DECADES = 9     # the unboundedness probe looks up to 10**9 max(1, |x|) along each ray
@@ -37,15 +40,28 @@ def eigh(obj: Objective, x: Sequence[float]) -> tuple[np.ndarray, np.ndarray] | 
     n = len(x)
     if n == 0:
         return np.zeros(0), np.zeros((0, 0))
+    if n == 1:  # the common one-variable case needs no LAPACK call
+        h = curvature(obj, x)
+        return None if h is None else (np.array([h]), np.ones((1, 1)))
     try:
         H = np.asarray(obj.hess(*x), dtype=float)
     except (DomainError, ArithmeticError):
         return None
     if H.shape != (n, n) or not np.isfinite(H).all():
         return None
-    if n == 1:  # the common one-variable case needs no LAPACK call
-        return H.reshape(1), np.ones((1, 1))
     return np.linalg.eigh((H + H.T) / 2)
+
+
+def curvature(obj: Objective, x: Sequence[float]) -> float | None:
+    """f''(x) of a one-variable f as a float (eigh's only eigenvalue); None where it is not finite."""
+    try:
+        H = np.asarray(obj.hess(*x), dtype=float)
+    except (DomainError, ArithmeticError):
+        return None
+    if H.shape != (1, 1):
+        return None
+    h = float(H[0, 0])
+    return h if math.isfinite(h) else None
 
 
 def eig(obj: Objective, x: Sequence[float]) -> np.ndarray | None:
@@ -62,7 +78,9 @@ def zero_level(w: Sequence[float], grad_norm: float = 0.0, x_norm: float = 0.0) 
     ratio of the eigenvalues (2 and 2e11 are both resolved). grad_norm and x_norm are accepted
     for callers of the old form and ignored: where the critical point is, `settle` finds out.
     """
-    return max(NOISE * len(w) * max((abs(v) for v in w), default=0.0), sys.float_info.min)
+    if len(w) == 1:  # the same product as below, without the generator
+        return max(NOISE * abs(w[0]), _TINY)
+    return max(NOISE * len(w) * max((abs(v) for v in w), default=0.0), _TINY)
 
 
 def classify(w: np.ndarray | None, grad_norm: float = 0.0, x_norm: float = 0.0) -> str | None:
@@ -73,10 +91,13 @@ def classify(w: np.ndarray | None, grad_norm: float = 0.0, x_norm: float = 0.0) 
     """
     if w is None:
         return None
-    ws = [float(v) for v in w]
+    ws = w.tolist() if isinstance(w, np.ndarray) and w.dtype == np.float64 else [float(v) for v in w]
     if not ws:
         return "degenerate"
     zero = zero_level(ws, grad_norm, x_norm)
+    if len(ws) == 1:
+        v = ws[0]
+        return "minimum" if v > zero else "maximum" if v < -zero else "degenerate"
     pos = sum(v > zero for v in ws)
     neg = sum(v < -zero for v in ws)
     if pos and neg:
@@ -116,6 +137,8 @@ def settle(obj: Objective, x: Sequence[float], f: float, g: Sequence[float],
     shrink is min|eigenvalue| at x* over min|eigenvalue| at x: curvature vanishing on the way to
     the critical point (x**3 toward 0) shows as shrink << 1.
     """
+    if len(x) == 1:
+        return _settle1(obj, float(x[0]), f, float(g[0]), steps)
     xs, gs = np.array(x, dtype=float), np.asarray(g, dtype=float)
     first = None
     how, step = "steps", 0.0
@@ -151,6 +174,43 @@ def settle(obj: Objective, x: Sequence[float], f: float, g: Sequence[float],
     last = float(np.min(np.abs(e[0]))) if e is not None and e[0].size else 0.0
     shrink = last / first if first else 1.0
     return xs, f, norm(gs.tolist()), how, shrink, step
+
+
+def _settle1(obj: Objective, xs: float, f: float, gs: float, steps: int
+             ) -> tuple[np.ndarray, float, float, str, float, float]:
+    """settle for one variable on plain floats: the same steps, x <- x - g / f''(x) (no step where
+    f'' is at rounding level), the same stopping tests, the same numbers."""
+    first = None
+    how, step = "steps", 0.0
+    for _ in range(steps):
+        w = curvature(obj, [xs])
+        if w is None:
+            how = "edge"
+            break
+        small = abs(w)
+        first = small if first is None else first
+        d = -(gs / w) if small > zero_level([w]) else -0.0
+        xn = xs + d
+        if d == 0.0 or xn == xs or not math.isfinite(xn):
+            how = "resolved"
+            break
+        try:
+            fn, gn_ = obj.vg(xn)
+        except (DomainError, ArithmeticError):
+            how = "edge"
+            break
+        gn_ = float(gn_[0])
+        if not (math.isfinite(fn) and math.isfinite(gn_)):
+            how = "edge"
+            break
+        if abs(gn_) >= abs(gs):
+            how = "resolved"
+            break
+        xs, f, gs, step = xn, fn, gn_, abs(d)
+    w = curvature(obj, [xs])
+    last = abs(w) if w is not None else 0.0
+    shrink = last / first if first else 1.0
+    return np.array([xs]), f, abs(gs), how, shrink, step
 
 
 def line_probe(obj: Objective, x: Sequence[float], f: float, v: Sequence[float],
@@ -318,6 +378,20 @@ def convex_quadratic(obj: Objective) -> bool:
     e = obj.expr
     if e is None or len(e.variables) > 6:
         return False
+    if obj.compiled is None:  # a Hessian given with the formula: not known to be the formula's own
+        return _convex_quadratic(obj)
+    # The Hessian is the formula's (or its negation's): the answer depends on the formula only.
+    known = _CONVEX.get(e)
+    if known is None:
+        known = _CONVEX[e] = _convex_quadratic(obj)
+    return known
+
+
+_CONVEX: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+
+
+def _convex_quadratic(obj: Objective) -> bool:
+    e = obj.expr
     # A cheap refusal first: a quadratic's Hessian is the same everywhere.
     n = len(e.variables)
     try:
@@ -468,6 +542,12 @@ def precision(obj: Objective, x: Sequence[float]) -> tuple[list[float], float] |
         f, g = obj.vg(*x)
     except (DomainError, ArithmeticError):
         return None
+    if len(x) == 1:
+        w1, g1 = curvature(obj, x), float(g[0])
+        if w1 is None or not math.isfinite(g1) or abs(w1) <= zero_level([w1]):
+            return None
+        s1 = g1 / w1
+        return [abs(s1) + 4 * _EPS * abs(x[0])], abs(g1 * s1) + 4 * _EPS * abs(f)
     e = eigh(obj, list(x))
     if e is None or not e[0].size or not np.isfinite(g).all():
         return None

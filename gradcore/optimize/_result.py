@@ -438,7 +438,7 @@ class _Facts:
 
 
 _SIGN_WORDS = tuple({k: pair[i] for k, pair in _BY_SIGN.items()} for i in (0, 1))
-_NAMED: dict[tuple, tuple[str, ...]] = {}  # (sentence, remark) -> the computed words they name
+_NAMED: dict = {}  # (sentence, remark), or a test's Reason -> the computed words they name
 
 
 def _fill(key: str, remark: str | None, facts: _Facts) -> str:
@@ -499,7 +499,10 @@ def explain(res: OptimizeResult, run: Run, where: str, opts: Options,
 
 def _fill_test(reason: Reason, facts: "_Facts") -> str:
     template = TESTS.get(reason, "")
-    names = [n for n in dict.fromkeys(re.findall(r"\{(\w+)\}", template)) if n not in _BY_SIGN]
+    names = _NAMED.get(reason)
+    if names is None:
+        found = re.findall(r"\{(\w+)\}", template)
+        names = _NAMED[reason] = tuple(n for n in dict.fromkeys(found) if n not in _BY_SIGN)
     words = {n: _COMPUTED[n](facts) for n in names}
     words.update(_SIGN_WORDS[facts.sign < 0])
     return template.format_map(words)
