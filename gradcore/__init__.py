@@ -14,7 +14,7 @@ from .parse import parse
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 # The packages are named codegen, optimize and tensors, so gc.compile, gc.minimize and gc.tensor are
 # plainly the functions: no module shadows them, whatever is imported first.
-from .codegen import CompiledExpr, compile
+from .codegen import CompiledExpr, EngineExpr, compile
 from .optimize import OptimizeResult, maximize, minimize
 
 # Loaded on first use (PEP 562), so `python -m gradcore minimize ...` does not pay for the teaching
@@ -82,7 +82,7 @@ from ._version import __version__  # noqa: E402  (one place for the version)
 __all__ = [
     "DomainError", "GradcoreError", "NumericOverflowError", "ParseError",
     "Expr", "const", "var", "parse", "simplify",
-    "compile", "CompiledExpr",
+    "compile", "CompiledExpr", "EngineExpr",
     "no_grad", "enable_grad", "is_grad_enabled",
     "Value", "grad", "NotDifferentiableError", "gradient", "hessian", "derivation",
     "check_gradient", "GradientCheck", "to_dot", "to_mermaid", "trace", "draw",
