@@ -13,6 +13,7 @@ import re
 import sys
 from typing import Any, Callable, Sequence
 
+from ._flags import Usage as _Usage, check_point, full_point as _full_point, parse_assignments
 from ._version import __version__
 from .errors import GradcoreError, ParseError
 
@@ -33,10 +34,6 @@ _EPILOG = """examples:
 """
 
 
-class _Usage(Exception):
-    """Bad command-line input: printed as one line, exit status 2."""
-
-
 class _Parser(argparse.ArgumentParser):
     # argparse prints usage and exits itself; route its complaints through our one-line policy.
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -46,55 +43,6 @@ class _Parser(argparse.ArgumentParser):
 def _read_formula(text: str):
     from .parse import parse
     return parse(text)
-
-
-def parse_assignments(text: str | Sequence[str] | None, flag: str,
-                      variables: Sequence[str] = ()) -> dict[str, float]:
-    """'x=1,y=2' -> {'x': 1.0, 'y': 2.0}.
-
-    `text` may also be a list (the flag given more than once: --at x=1 --at y=2), and a bare number
-    stands for the one variable when `variables` has exactly one. An empty, malformed, repeated or
-    non-finite item is a usage error.
-    """
-    out: dict[str, float] = {}
-    if text is None:
-        return out
-    for chunk in [text] if isinstance(text, str) else text:
-        if not chunk.strip():
-            raise _Usage(f"{flag} is empty; give name=value pairs, e.g. {flag} x=1,y=2")
-        for item in chunk.split(","):
-            name, eq, value = item.partition("=")
-            name = name.strip()
-            if not eq and len(variables) == 1 and _is_number(item):
-                name, eq, value = variables[0], "=", item
-            if not eq or not name:
-                hint = f"; the expression uses {', '.join(variables)}" if len(variables) > 1 else ""
-                raise _Usage(f"{flag} expects name=value pairs separated by commas, e.g. x=1,y=2; "
-                             f"got {item!r}{hint}")
-            if name in out:
-                raise _Usage(f"{flag}: {name} is given twice")
-            try:
-                out[name] = float(value)
-            except ValueError:
-                raise _Usage(f"{flag}: the value of {name} must be a number, got {value.strip()!r}") from None
-            if not math.isfinite(out[name]):
-                raise _Usage(f"{flag}: the value of {name} must be finite, got {value.strip()}")
-    return out
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def check_point(expr, point: dict[str, float], flag: str) -> None:
-    unknown = [k for k in point if k not in expr.variables]
-    if unknown:
-        raise _Usage(f"{flag}: unknown variable {', '.join(unknown)} "
-                     f"(the expression uses {', '.join(expr.variables) or 'no variables'})")
 
 
 # ---- subcommands --------------------------------------------------------------------------------
@@ -296,17 +244,6 @@ def _point_and_json_args(p: argparse.ArgumentParser) -> None:
     """The arguments of grad, check and trace: the formula, --at, --json."""
     _formula_and_point(p, "the point: a value for every variable")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _full_point(expr, text: str | Sequence[str] | None, flag: str = "--at") -> dict[str, float]:
-    """The point given by --at, which must name every variable of the expression."""
-    point = parse_assignments(text, flag, expr.variables)
-    check_point(expr, point, flag)
-    missing = [v for v in expr.variables if v not in point]
-    if missing:
-        raise _Usage(f"{flag}: no value for {', '.join(missing)} (the expression uses "
-                     f"{', '.join(expr.variables)}; e.g. {flag} {','.join(f'{v}=1' for v in expr.variables)})")
-    return {v: point[v] for v in expr.variables}
 
 
 def _grad_args(p: argparse.ArgumentParser) -> None:
