@@ -619,3 +619,18 @@ def test_a_fixed_rate_that_overshoots_back_and_forth_is_called_too_large() -> No
     assert "overshoot back and forth, so the learning rate 1 is too large" in r.message
     slow = gc.minimize("x**2+2*x+3", method="gd", lr=1e-3, max_iter=50)
     assert "raise max_iter or lr" in slow.message
+
+
+def test_message_is_written_from_the_run_not_from_later_changes_to_the_result():
+    # The message and the test are written on first read; they must say what the run found, even
+    # if the result was changed (or copied) before anyone read them.
+    eager = gc.minimize("x**3 - 3*x", start=2.0)
+    eager_words = (eager.message, eager.test)
+    assert "f = -2 at x=1" in eager.message  # the words below are quoted in it
+    late = gc.minimize("x**3 - 3*x", start=2.0)
+    late.x[0], late.fun, late.classification = 7.0, 99.0, "saddle"
+    copied = late.copy(nit=123)
+    assert (late.message, late.test) == eager_words
+    assert (copied.message, copied.test) == eager_words and copied.nit == 123 and late.nit != 123
+    late.message = "replaced"
+    assert late.message == "replaced" and copied.message == eager.message

@@ -320,7 +320,7 @@ def test_optimize_result_html():
     multi = gc.minimize("x**4 - x**2", starts=4)
     out = multi._repr_html_()
     assert "distinct optima found (4 starts)" in out and ["point", "f", "found by"] in _cells(out)
-    hostile = dataclasses.replace(r, message="<script>alert(1)</script>")
+    hostile = r.copy(message="<script>alert(1)</script>")
     assert "<script>" not in hostile._repr_html_() and "&lt;script&gt;" in hostile._repr_html_()
 
 

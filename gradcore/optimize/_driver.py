@@ -226,13 +226,16 @@ def _one(obj: Objective, inner: Objective, x0: list[float], where: str, opts: Op
             e = out.entry
             run = Run(list(x0), e.fun, [(e.nit, list(e.x), e.fun, e.grad_norm)]).stop(
                 list(e.x), e.fun, e.grad_norm, e.nit, e.nit + 1, Status.MAX_ITER, Reason.TIMEOUT)
-        e, cls, descent = dx.judge(obj, inner, run, sign)
+        # The judgement asks for the Hessian at the same few points several times (the end point,
+        # where Newton's steps settle, the precision there): each is computed once.
+        judged = _remembering(obj)
+        e, cls, descent = dx.judge(judged, judged if inner is obj else _remembering(inner), run, sign)
     res = OptimizeResult(
         x=np.array(run.x, dtype=float), variables=obj.variables, fun=sign * run.f, grad_norm=run.gn,
-        nit=run.nit, nfev=run.nfev, status=run.status, message="", classification=cls, method=opts.method,
+        nit=run.nit, nfev=run.nfev, status=run.status, message=None, classification=cls, method=opts.method,
         direction="minimize" if sign > 0 else "maximize", eigenvalues=None if e is None else e[0],
-        start=dict(zip(obj.variables, run.x0)), reason=run.reason, _raw_history=run.history)
-    res.message = explain(res, run, where, opts, descent)
+        start=dict(zip(obj.variables, run.x0)), reason=run.reason, test=None, _raw_history=run.history)
+    res._words = explain(res, run, where, opts, descent)  # the message is written on first read
     if res.status is Status.UNBOUNDED and run.x0 and run.reason is not Reason.ASYMPTOTE:
         cp = dx.critical_point(obj, run.x0)
         # A "critical point" with a singular Hessian is usually a plateau of rounding (sigmoid at 37).
@@ -242,6 +245,26 @@ def _one(obj: Objective, inner: Objective, x0: list[float], where: str, opts: Op
     if res.success:
         res.optima = [LocalOptimum(res.point, res.fun, cls, 1)]
     return res
+
+
+def _remembering(obj: Objective) -> Objective:
+    """obj with its Hessian remembered at each point it is asked for (read-only arrays, so a
+    caller cannot change what a later one reads). A point with a zero coordinate is not
+    remembered: f may tell -0.0 from 0.0 where a dict key does not."""
+    hess, seen = obj.hess, {}
+
+    def remembered(*x: float) -> Any:
+        if 0.0 in x:
+            return hess(*x)
+        H = seen.get(x)
+        if H is None:
+            H = hess(*x)
+            if isinstance(H, np.ndarray):
+                H.flags.writeable = False
+            seen[x] = H
+        return H
+
+    return Objective(obj.variables, obj.vg, remembered, obj.expr, obj.compiled, obj.sign)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -459,6 +482,6 @@ def _best(runs: list[OptimizeResult], sign: float) -> OptimizeResult:
         best = min(finite, key=lambda r: sign * r.fun)
     else:
         best = runs[0]
-    out = OptimizeResult(**{**best.__dict__, "optima": found, "runs": runs})
+    out = best.copy(optima=found, runs=runs)
     out.message = best.message + multi_start_note(len(good), len(runs), found, bool(unbounded), sign)
     return out

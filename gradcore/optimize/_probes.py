@@ -42,7 +42,7 @@ def eigh(obj: Objective, x: Sequence[float]) -> tuple[np.ndarray, np.ndarray] | 
         return np.zeros(0), np.zeros((0, 0))
     if n == 1:  # the common one-variable case needs no LAPACK call
         h = curvature(obj, x)
-        return None if h is None else (np.array([h]), np.ones((1, 1)))
+        return None if h is None else (np.array([h]), _ONE)
     try:
         H = np.asarray(obj.hess(*x), dtype=float)
     except (DomainError, ArithmeticError):
@@ -52,15 +52,21 @@ def eigh(obj: Objective, x: Sequence[float]) -> tuple[np.ndarray, np.ndarray] | 
     return np.linalg.eigh((H + H.T) / 2)
 
 
+_ONE = np.ones((1, 1))  # the eigenvector of every 1 x 1 Hessian (shared, so read-only)
+_ONE.flags.writeable = False
+
+
 def curvature(obj: Objective, x: Sequence[float]) -> float | None:
     """f''(x) of a one-variable f as a float (eigh's only eigenvalue); None where it is not finite."""
     try:
-        H = np.asarray(obj.hess(*x), dtype=float)
+        H = obj.hess(*x)
     except (DomainError, ArithmeticError):
         return None
+    if type(H) is not np.ndarray or H.dtype != np.float64:  # the generated code's own type needs no copy
+        H = np.asarray(H, dtype=float)
     if H.shape != (1, 1):
         return None
-    h = float(H[0, 0])
+    h = H.item()
     return h if math.isfinite(h) else None
 
 

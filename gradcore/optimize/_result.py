@@ -81,7 +81,6 @@ class LocalOptimum(NamedTuple):
     count: int
 
 
-@dataclass(eq=False)
 class OptimizeResult:
     """What a minimize/maximize run found, in scipy's names. `print(result)` gives a short summary.
 
@@ -91,37 +90,79 @@ class OptimizeResult:
     k-th iteration plus the last (k doubles as the run grows, so it stays bounded). `classification`
     comes from the Hessian's eigenvalues at x (None if they cannot be computed there). With
     `starts` > 1, `optima` lists the distinct optima found, best first.
+
+    `message` says in words how the run ended, and `test` which test decided it; both are written on
+    first read, from facts fixed when the run ended (so a run nobody reads pays nothing for them).
     """
 
-    x: np.ndarray
-    variables: tuple[str, ...]
-    fun: float
-    grad_norm: float
-    nit: int
-    nfev: int
-    status: Status
-    message: str
-    classification: str | None
-    method: str
-    direction: str
-    eigenvalues: np.ndarray | None = None
-    start: dict[str, float] = field(default_factory=dict)
-    optima: list[LocalOptimum] = field(default_factory=list)
-    runs: list["OptimizeResult"] = field(default_factory=list)
-    # Why the run ended, in more detail than status (equal to its string: "asymptote", "tol", ...).
-    reason: Reason | None = None
-    # When f is unbounded, a critical point found by Newton's method on the gradient, if any, with
-    # its classification: the saddle example x**2+2*x*y+cos(x+2*y) has only (0, 0), a saddle.
-    critical_point: LocalOptimum | None = None
-    # How far each coordinate of x, and f, may be from the critical point they stand for (Newton's
-    # step |H^-1 grad f|; None where the Hessian is singular): the report rounds to it.
-    precision: tuple[list[float], float] | None = None
-    # The test that decided the status, in gradcore's own terms (the report's --verbose line, JSON).
-    test: str = ""
-    # The loops record plain (nit, x, f, |g|) tuples with f in the minimised sign; `history` turns
-    # them into HistoryEntry rows on first use, so a run that nobody inspects pays nothing for it.
-    _raw_history: list[tuple] = field(default_factory=list, repr=False)
-    _history: list[HistoryEntry] | None = field(default=None, repr=False)
+    def __init__(self, x: np.ndarray, variables: tuple[str, ...], fun: float, grad_norm: float, nit: int,
+                 nfev: int, status: Status, message: str | None, classification: str | None, method: str,
+                 direction: str, eigenvalues: np.ndarray | None = None, start: dict[str, float] | None = None,
+                 optima: list[LocalOptimum] | None = None, runs: list["OptimizeResult"] | None = None,
+                 reason: Reason | None = None, critical_point: LocalOptimum | None = None,
+                 precision: tuple[list[float], float] | None = None, test: str | None = "",
+                 _raw_history: list[tuple] | None = None, _words: Callable[[], tuple[str, str]] | None = None
+                 ) -> None:
+        self.x, self.variables, self.fun, self.grad_norm = x, variables, fun, grad_norm
+        self.nit, self.nfev, self.status = nit, nfev, status
+        self.classification, self.method, self.direction = classification, method, direction
+        self.eigenvalues = eigenvalues
+        self.start = {} if start is None else start
+        self.optima = [] if optima is None else optima
+        self.runs = [] if runs is None else runs
+        # Why the run ended, in more detail than status (equal to its string: "asymptote", "tol", ...).
+        self.reason = reason
+        # When f is unbounded, a critical point found by Newton's method on the gradient, if any, with
+        # its classification: the saddle example x**2+2*x*y+cos(x+2*y) has only (0, 0), a saddle.
+        self.critical_point = critical_point
+        # How far each coordinate of x, and f, may be from the critical point they stand for (Newton's
+        # step |H^-1 grad f|; None where the Hessian is singular): the report rounds to it.
+        self.precision = precision
+        # The message and the test that decided the status (the report's --verbose line, JSON): None
+        # until `_words()` (which returns both) is called on first read.
+        self._message, self._test, self._words = message, test, _words
+        # The loops record plain (nit, x, f, |g|) tuples with f in the minimised sign; `history` turns
+        # them into HistoryEntry rows on first use, so a run that nobody inspects pays nothing for it.
+        self._raw_history = [] if _raw_history is None else _raw_history
+        self._history: list[HistoryEntry] | None = None
+
+    def _write(self) -> None:
+        words, self._words = self._words, None
+        message, test = words() if words is not None else ("", "")
+        if self._message is None:
+            self._message = message
+        if self._test is None:
+            self._test = test
+
+    @property
+    def message(self) -> str:
+        if self._message is None:
+            self._write()
+        return self._message  # type: ignore[return-value]
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self._message = text
+
+    @property
+    def test(self) -> str:
+        if self._test is None:
+            self._write()
+        return self._test  # type: ignore[return-value]
+
+    @test.setter
+    def test(self, text: str) -> None:
+        self._test = text
+
+    def copy(self, **changes: Any) -> "OptimizeResult":
+        """A shallow copy with some attributes replaced (the message and test written first)."""
+        out = object.__new__(OptimizeResult)
+        self.message, self.test  # noqa: B018 (written before they are shared)
+        out.__dict__.update(self.__dict__)
+        out._history = None
+        for k, v in changes.items():
+            setattr(out, k, v)
+        return out
 
     @property
     def history(self) -> list[HistoryEntry]:
@@ -476,17 +517,37 @@ def _choice(res: OptimizeResult, run: Run, opts: Options) -> tuple[str, str | No
     return reason, None
 
 
-def explain(res: OptimizeResult, run: Run, where: str, opts: Options,
-            descent: np.ndarray | None = None) -> str:
-    """One paragraph saying how the run ended: MESSAGES[reason] (+ a remark) with its words filled in.
+class _Shown:
+    """The attributes of a result that its message quotes, as they were when the run ended (the
+    message is written later, on first read, and must not pick up later changes to the result)."""
 
-    `where` says which start it was ("given", "default", "random (run 2 of 5)"); `descent` is the way
-    out of a saddle, if any.
+    __slots__ = ("x", "variables", "fun", "classification", "eigenvalues", "method", "precision")
+
+    def __init__(self, res: OptimizeResult) -> None:
+        self.x, self.variables, self.fun = res.x.tolist(), res.variables, res.fun
+        self.classification, self.method, self.precision = res.classification, res.method, res.precision
+        self.eigenvalues = None if res.eigenvalues is None else res.eigenvalues.tolist()
+
+
+def explain(res: OptimizeResult, run: Run, where: str, opts: Options,
+            descent: np.ndarray | None = None) -> Callable[[], tuple[str, str]]:
+    """How the run ended, as a writer of (message, test) called on the result's first read of either.
+
+    The message is one paragraph: MESSAGES[reason] (+ a remark) with its words filled in; the test
+    is TESTS[reason] filled in the same way. `where` says which start it was ("given", "default",
+    "random (run 2 of 5)"); `descent` is the way out of a saddle, if any. Everything the words are
+    computed from is fixed here: the run's numbers (the run is finished) and a copy of the result's.
     """
-    key, remark = _choice(res, run, opts)
-    facts = _Facts(res, run, where, opts, descent)
     res.precision = run.precision
-    res.test = _fill_test(run.reason, facts)
+    shown = _Shown(res)
+    # Not res itself: a result that held a closure over itself would be a reference cycle.
+    return lambda: _write(shown, run, where, opts, descent)
+
+
+def _write(res: "_Shown", run: Run, where: str, opts: Options, descent: np.ndarray | None) -> tuple[str, str]:
+    key, remark = _choice(res, run, opts)  # type: ignore[arg-type]
+    facts = _Facts(res, run, where, opts, descent)  # type: ignore[arg-type]
+    test = _fill_test(run.reason, facts)
     if key is Reason.PROBE and res.classification == "inflection":
         key = "inflection"
     if run.status is Status.SADDLE and run.ray:
@@ -494,7 +555,7 @@ def explain(res: OptimizeResult, run: Run, where: str, opts: Options,
     text = _fill(key, remark, facts)
     if remark == "degenerate" and run.scope and run.scope.startswith("global"):
         text += _fill(run.scope, None, facts)  # the proof that this minimum is global
-    return text
+    return text, test
 
 
 def _fill_test(reason: Reason, facts: "_Facts") -> str:
