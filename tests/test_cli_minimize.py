@@ -184,3 +184,16 @@ def test_the_plain_path_imports_neither_sympy_nor_matplotlib() -> None:
                        timeout=120)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]"
+
+
+def test_a_large_formula_is_minimized_without_printing_its_gradient(capsys) -> None:
+    # 999 powers: its gradient prints as hundreds of named parts, which `gradcore diff` shows.
+    from gradcore.cli import main
+    from gradcore.optimize._report import GRADIENT_SHOWN_NODES
+
+    assert main(["minimize", "^".join(["x"] * 1000)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == (f"  the gradient is not shown: f's graph has 1,000 nodes (over {GRADIENT_SHOWN_NODES}; "
+                        "gradcore diff prints it)")
+    assert "local minimum: f = 0.3702799315 at x = 0.0679509114 (more minima may exist: try --starts 10)" in lines
+    assert not any(line.startswith("  df/dx") for line in lines)

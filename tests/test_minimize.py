@@ -634,3 +634,25 @@ def test_message_is_written_from_the_run_not_from_later_changes_to_the_result():
     assert (copied.message, copied.test) == eager_words and copied.nit == 123 and late.nit != 123
     late.message = "replaced"
     assert late.message == "replaced" and copied.message == eager.message
+
+
+def test_a_large_formula_is_judged_with_hessians_from_the_scalar_engine(monkeypatch):
+    # Over VALUE_HESSIAN_NODES nodes, the judgement's first Hessians come from the scalar engine
+    # instead of generated code; the verdict and its numbers are those of the generated code.
+    from gradcore.optimize import _driver
+
+    text = " + ".join(f"(x - {i})**2/{i + 1}" for i in range(120)) + " + y**4 + (x*y)**2"
+    assert len(gc.parse(text).nodes()) > _driver.VALUE_HESSIAN_NODES
+    made = []
+    real = _driver._value_hessian
+    monkeypatch.setattr(_driver, "_value_hessian", lambda e, x: made.append(x) or real(e, x))
+    on_values = gc.minimize(text, start=[3.0, 1.0])
+    assert 1 <= len(made) <= _driver.VALUE_HESSIANS
+    monkeypatch.setattr(_driver, "VALUE_HESSIAN_NODES", 10 ** 9)
+    compiled = gc.minimize(text, start=[3.0, 1.0])
+    assert len(made) <= _driver.VALUE_HESSIANS  # no more from the scalar engine
+    assert on_values.classification == compiled.classification == "minimum"
+    assert on_values.status == compiled.status == "converged"
+    assert on_values.x.tolist() == compiled.x.tolist()
+    assert np.allclose(on_values.eigenvalues, compiled.eigenvalues, rtol=1e-12, atol=0)
+    assert on_values.message == compiled.message

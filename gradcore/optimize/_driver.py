@@ -247,24 +247,51 @@ def _one(obj: Objective, inner: Objective, x0: list[float], where: str, opts: Op
     return res
 
 
+# Generating a formula's Hessian code is linear in its size but costly (the derivative of
+# x^x^...^x, 999 powers, has some 8,000 nodes: 0.6 s of code generation, against 0.06 s for one
+# Hessian on the scalar engine). The judgement of a large formula takes its first few Hessians from
+# the scalar engine (the same table's rules, reverse over reverse), and only a longer search, which
+# needs more points, pays for the code.
+VALUE_HESSIAN_NODES = 400
+VALUE_HESSIANS = 4
+
+
 def _remembering(obj: Objective) -> Objective:
     """obj with its Hessian remembered at each point it is asked for (read-only arrays, so a
-    caller cannot change what a later one reads). A point with a zero coordinate is not
-    remembered: f may tell -0.0 from 0.0 where a dict key does not."""
-    hess, seen = obj.hess, {}
+    caller cannot change what a later one reads); for a formula over VALUE_HESSIAN_NODES nodes,
+    the first VALUE_HESSIANS points are computed on the scalar engine. A point with a zero
+    coordinate is not remembered: f may tell -0.0 from 0.0 where a dict key does not."""
+    hess, seen, on_values = obj.hess, {}, [0]
+
+    def fresh(x: tuple) -> Any:
+        expr = obj.expr
+        if expr is not None and on_values[0] < VALUE_HESSIANS and len(expr.nodes()) > VALUE_HESSIAN_NODES:
+            on_values[0] += 1
+            return obj.sign * _value_hessian(expr, x)
+        return hess(*x)
 
     def remembered(*x: float) -> Any:
         if 0.0 in x:
-            return hess(*x)
+            return fresh(x)
         H = seen.get(x)
         if H is None:
-            H = hess(*x)
+            H = fresh(x)
             if isinstance(H, np.ndarray):
                 H.flags.writeable = False
             seen[x] = H
         return H
 
     return Objective(obj.variables, obj.vg, remembered, obj.expr, obj.compiled, obj.sign)
+
+
+def _value_hessian(expr: Any, x: tuple) -> np.ndarray:
+    """The Hessian of a formula at x on the scalar engine (gradcore.hessian's rules, no code made)."""
+    from ..calculus import hessian_at  # the scalar engine loads only for large formulas
+    from ..value import build
+
+    point = dict(zip(expr.variables, x))
+    root, leaves = build(expr, point)
+    return hessian_at(root, [leaves[n] for n in expr.variables], point)
 
 
 # ---------------------------------------------------------------------------------------------------

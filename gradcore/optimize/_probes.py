@@ -398,7 +398,11 @@ _CONVEX: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
 
 def _convex_quadratic(obj: Objective) -> bool:
     e = obj.expr
-    # A cheap refusal first: a quadratic's Hessian is the same everywhere.
+    # Cheap refusals first: a quadratic is a polynomial (read from the formula, linear), and its
+    # Hessian is the same everywhere. (_degree_two asks for a polynomial too: the order saves
+    # two Hessians of a large formula that is none.)
+    if not _polynomial(e):
+        return False
     n = len(e.variables)
     try:
         hs = [np.asarray(obj.hess(*[c * (k + 1) for k in range(n)]), dtype=float) for c in (0.5, -1.75)]

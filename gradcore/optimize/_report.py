@@ -114,6 +114,11 @@ def _between(text: str, left: str, right: str) -> str:
     return text[start:] if end < 0 else text[start:end]
 
 
+# The report shows the gradient of a formula up to this many nodes: a person reads a textbook
+# formula's gradient, not the hundreds of named parts of a large one (`gradcore diff` prints those).
+GRADIENT_SHOWN_NODES = 500
+
+
 def report_text(result: OptimizeResult, expr: Expr | None = None, verbose: bool = False) -> str:
     """The human summary: the formula and its gradient, the answer, status, classification, cost;
     with `verbose`, also the test that decided the status and the raw point."""
@@ -121,7 +126,12 @@ def report_text(result: OptimizeResult, expr: Expr | None = None, verbose: bool 
     if expr is not None:
         names = ", ".join(expr.variables)
         lines.append(f"{result.direction} f({names}) = {_formula(expr)}")
-        lines += [f"  df/d{v} = {_formula(expr.diff(v))}" for v in expr.variables]
+        size = len(expr.nodes())
+        if size <= GRADIENT_SHOWN_NODES:
+            lines += [f"  df/d{v} = {_formula(expr.diff(v))}" for v in expr.variables]
+        else:
+            lines.append(f"  the gradient is not shown: f's graph has {size:,} nodes "
+                         f"(over {GRADIENT_SHOWN_NODES}; gradcore diff prints it)")
         lines.append("")
     lines.append(headline(result))
     lines.append(f"status: {result.status.value} ({result.message})")
