@@ -34,6 +34,11 @@ FD_ATOL = 1e-5
 # more distinct nodes than this (a 1,000-story power tower, a 5,000-factor quotient) could take
 # minutes or exhaust the stack, so sympy is not asked and the report says so.
 SYMPY_LIMIT = 300
+# sympy's derivative is a tree: the partials of sin(sin(...(x)...)), 120 deep, have 7,000 nodes
+# once their shared parts are written out, and sympy takes seconds on them. A partial whose tree
+# (gradcore's own derivative, shared parts counted each time they are used) is larger than this is
+# not sent to sympy either.
+SYMPY_TREE_LIMIT = 1500
 # Every partial of a formula is one more walk over it, and one more formula printed: the variables
 # times the distinct nodes must stay below this, or the command line asks for fewer partials.
 PARTIALS_LIMIT = 250_000
@@ -106,6 +111,35 @@ class GradientCheck:
         """The variable with the largest disagreement, measured as error / allowed error."""
         return max(self.partials, key=_score, default=None)
 
+    @property
+    def compared(self) -> tuple[int, int]:
+        """How many partials autograd was compared on with sympy, and with finite differences."""
+        return (sum(p.ad_ok is not None for p in self.partials),
+                sum(p.fd_ok is not None for p in self.partials))
+
+    @property
+    def verdict(self) -> str:
+        """The closing sentence: the comparisons that were made, and whether they agree. "The three
+        methods agree" only when all three gave a value for every partial."""
+        n = len(self.partials)
+        by_sympy, by_fd = self.compared
+        if self.passed:
+            if by_sympy == n and by_fd == n:
+                return "passed: the three methods agree"
+            if by_sympy == 0:
+                return "passed: autograd matches finite differences; not checked by sympy"
+            if by_fd == 0:
+                return "passed: autograd matches sympy; finite differences n/a (f is undefined at v +- eps)"
+            return (f"passed: autograd agrees wherever it could be compared (with sympy on {by_sympy} of "
+                    f"{n} partials, with finite differences on {by_fd} of {n})")
+        unchecked = [p.variable for p in self.partials if p.ad_ok is None and p.fd_ok is None]
+        if unchecked and not any(False in (p.ad_ok, p.fd_ok) for p in self.partials):
+            return ("FAILED: nothing could check " + ", ".join(f"df/d{v}" for v in unchecked)
+                    + " (sympy and finite differences both n/a)")
+        if by_sympy == 0:
+            return "FAILED: autograd and finite differences differ beyond the tolerances"
+        return "FAILED: the methods disagree beyond the tolerances"
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (non-finite numbers become None)."""
         worst = self.worst
@@ -120,11 +154,12 @@ class GradientCheck:
                 "finite_difference": json_number(p.finite_difference),
                 "ad_error": json_number(p.ad_error), "fd_error": json_number(p.fd_error), "passed": p.passed}
                 for p in self.partials},
-            "max_ad_error": json_number(self.max_ad_error),
-            "max_fd_error": json_number(self.max_fd_error),
+            "max_ad_error": json_number(self.max_ad_error) if self.compared[0] else None,
+            "max_fd_error": json_number(self.max_fd_error) if self.compared[1] else None,
             "worst": worst.variable if worst else None,
             "sympy_skipped": self.sympy_skipped,
             "passed": self.passed,
+            "verdict": self.verdict,
         }
 
     def __str__(self) -> str:
@@ -152,18 +187,14 @@ class GradientCheck:
             lines.append("sympy n/a: sympy could not differentiate or evaluate this formula")
         if any(p.finite_difference is None for p in self.partials):
             lines.append(f"n/a: f(v - {self.eps:g}) or f(v + {self.eps:g}) is outside the domain of f")
-        lines.append(f"largest |AD - sympy| = {self.max_ad_error:.1e}   "
+        by_sympy, by_fd = self.compared
+        lines.append(f"largest |AD - sympy| = {f'{self.max_ad_error:.1e}' if by_sympy else 'n/a'}   "
                      f"(allowed per variable: {AD_ATOL:g} + {AD_RTOL:g}*|sympy|)")
-        lines.append(f"largest |AD - FD|    = {self.max_fd_error:.1e}   "
+        lines.append(f"largest |AD - FD|    = {f'{self.max_fd_error:.1e}' if by_fd else 'n/a'}   "
                      f"(allowed per variable: {FD_ATOL:g} + {FD_RTOL:g}*|FD|, as torch.autograd.gradcheck)")
         lines.append(f"largest disagreement for its tolerance: df/d{self.worst.variable} "
                      f"(error / allowed = {_score(self.worst):.1e})")
-        if self.sympy_skipped:  # two methods compared, not three: say so, never "the three agree"
-            lines.append("passed: autograd matches finite differences; not checked by sympy" if self.passed else
-                         "FAILED: autograd and finite differences differ beyond the tolerances")
-        else:
-            lines.append("passed: the three methods agree" if self.passed else
-                         "FAILED: the methods disagree beyond the tolerances")
+        lines.append(self.verdict)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -185,7 +216,8 @@ def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = 
     A point outside the domain of f raises DomainError; so does one where a derivative rule is undefined.
     """
     expr, env, root, inputs = _backpropagated(expr, point, "check_gradient")
-    skipped = _sympy_skipped(expr)
+    derivatives = {name: expr.diff(name) for name in expr.variables}
+    skipped = _sympy_skipped(expr, derivatives)
     s = subs = sp = None
     if skipped is None:
         import sympy as sp  # only here: a formula sympy is not asked about never loads it
@@ -208,7 +240,7 @@ def check_gradient(expr: "Expr | str", point: Mapping[str, float], eps: float = 
         fd_error = None if fd is None else abs(ad - fd)
         fd_ok = None if fd is None else fd_error <= FD_ATOL + FD_RTOL * abs(fd)
         # Shared parts are named (where u1 = ...), so the report stays linear in the graph's size.
-        partials.append(PartialCheck(name, to_text(expr.diff(name), shared=True), ad, exact, fd, ad_error,
+        partials.append(PartialCheck(name, to_text(derivatives[name], shared=True), ad, exact, fd, ad_error,
                                      fd_error, ad_ok, fd_ok))
     return GradientCheck(to_text(expr, shared=True), env, root.data, tuple(partials), eps, sympy_skipped=skipped)
 
@@ -288,10 +320,26 @@ def refuse_many_partials(expr: Expr, count: int, hint: str = "") -> None:
                             f"compute and print (variables x nodes = {count * nodes:,} > {PARTIALS_LIMIT:,}){hint}")
 
 
-def _sympy_skipped(expr: Expr) -> str | None:
-    """Why sympy must not be asked about `expr` (more than SYMPY_LIMIT distinct nodes), or None."""
+def _sympy_skipped(expr: Expr, derivatives: Mapping[str, Expr]) -> str | None:
+    """Why sympy must not be asked about `expr` (more than SYMPY_LIMIT distinct nodes, or a partial
+    whose tree has more than SYMPY_TREE_LIMIT nodes), or None."""
     nodes = len(expr.nodes())
-    return f"formula too large: {nodes:,} nodes > {SYMPY_LIMIT:,}" if nodes > SYMPY_LIMIT else None
+    if nodes > SYMPY_LIMIT:
+        return f"formula too large: {nodes:,} nodes > {SYMPY_LIMIT:,}"
+    for name, d in derivatives.items():
+        size = _tree_size(d, SYMPY_TREE_LIMIT)
+        if size > SYMPY_TREE_LIMIT:
+            return f"df/d{name} too large written out: more than {SYMPY_TREE_LIMIT:,} nodes as a tree"
+    return None
+
+
+def _tree_size(e: Expr, limit: int) -> int:
+    """The number of nodes of e written out as a tree (a shared part counted at each use), or
+    limit + 1 if it is larger: one pass over the graph, children before parents."""
+    size: dict[Expr, int] = {}
+    for n in e.nodes():
+        size[n] = min(limit + 1, 1 + sum(size[a] for a in n.args))
+    return size[e]
 
 
 def _sympy_partial(s: Any, name: str, subs: dict, sp: Any) -> float | None:

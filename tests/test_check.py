@@ -144,3 +144,19 @@ def test_a_bare_number_is_the_point_of_a_formula_of_one_variable() -> None:
         gc.gradient("x*y", 2.0)
     with pytest.raises(gc.GradcoreError, match="the point has 3 values"):
         gc.hessian("x*y", [1, 2, 3])
+
+
+def test_the_verdict_names_only_the_comparisons_that_were_made():
+    # sympy has no number for d/dx sign(acos(...)) here: two methods on df/dx, three on df/dy.
+    mixed = gc.check_gradient("sign(acos(0.9*tanh(abs(x^2)))) + y", {"x": -1.2, "y": 1.0})
+    assert mixed.passed and mixed.compared == (1, 2)
+    assert mixed.verdict == ("passed: autograd agrees wherever it could be compared (with sympy on 1 of 2 "
+                             "partials, with finite differences on 2 of 2)")
+    assert str(mixed).splitlines()[-1] == mixed.verdict and "three" not in str(mixed)
+    # Written out as a tree, the derivative of sin(sin(...)) 60 deep is too large to send to sympy.
+    deep = gc.check_gradient("sin(" * 60 + "x" + ")" * 60, {"x": 0.5})
+    assert deep.sympy_skipped == "df/dx too large written out: more than 1,500 nodes as a tree"
+    assert deep.compared == (0, 1) and deep.verdict.startswith("passed: autograd matches finite differences")
+    assert "largest |AD - sympy| = n/a" in str(deep) and deep.to_dict()["max_ad_error"] is None
+    # 20 deep is still checked three ways.
+    assert gc.check_gradient("sin(" * 20 + "x" + ")" * 20, {"x": 0.5}).verdict == "passed: the three methods agree"

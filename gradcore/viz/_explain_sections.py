@@ -274,8 +274,7 @@ def check_section(expr: Expr, point: Mapping[str, float]) -> str:
            f"|AD − sympy| ≤ {number(AD_ATOL)} + {number(AD_RTOL)}·|sympy| (both are exact up to float64 "
            f"rounding); finite differences, with step h = {eps}·max(1, |v|), to |AD − FD| ≤ "
            f"{number(FD_ATOL)} + {number(FD_RTOL)}·|FD|, as torch.autograd.gradcheck allows.</p>",
-           '<p class="ok">Passed: the three methods agree.</p>' if report.passed else
-           '<p class="bad">Failed: the methods disagree beyond the tolerances.</p>']
+           f'<p class="{"ok" if report.passed else "bad"}">{escape(report.verdict.capitalize())}.</p>']
     return "\n".join(out)
 
 
