@@ -274,8 +274,14 @@ def check_section(expr: Expr, point: Mapping[str, float]) -> str:
            f"|AD − sympy| ≤ {number(AD_ATOL)} + {number(AD_RTOL)}·|sympy| (both are exact up to float64 "
            f"rounding); finite differences, with step h = {eps}·max(1, |v|), to |AD − FD| ≤ "
            f"{number(FD_ATOL)} + {number(FD_RTOL)}·|FD|, as torch.autograd.gradcheck allows.</p>",
-           f'<p class="{"ok" if report.passed else "bad"}">{escape(report.verdict.capitalize())}.</p>']
+           f'<p class="{"ok" if report.passed else "bad"}">{escape(_sentence(report.verdict))}.</p>']
     return "\n".join(out)
+
+
+def _sentence(verdict: str) -> str:
+    """"passed: ..." as "Passed: ...", "FAILED: ..." as "Failed: ..." (the rest as it is: names keep their case)."""
+    head, _, rest = verdict.partition(":")
+    return head.capitalize() + ":" + rest
 
 
 def formula_title(expr: Expr, limit: int = 120) -> str:
