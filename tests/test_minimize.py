@@ -656,3 +656,13 @@ def test_a_large_formula_is_judged_with_hessians_from_the_scalar_engine(monkeypa
     assert on_values.x.tolist() == compiled.x.tolist()
     assert np.allclose(on_values.eigenvalues, compiled.eigenvalues, rtol=1e-12, atol=0)
     assert on_values.message == compiled.message
+
+
+def test_a_result_pickles_and_deep_copies_with_its_message():
+    import copy
+    import pickle
+
+    r = gc.minimize("x**2+2*x+3", method="gd", lr=0.1)
+    back = pickle.loads(pickle.dumps(r))
+    assert back.message == r.message and back.test == r.test and back.history == r.history
+    assert copy.deepcopy(r).message == r.message and back.x.tolist() == r.x.tolist()

@@ -154,6 +154,11 @@ class OptimizeResult:
     def test(self, text: str) -> None:
         self._test = text
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled and deep-copied with the message and test written (the writer is a closure).
+        self._write()
+        return {**self.__dict__, "_words": None}
+
     def copy(self, **changes: Any) -> "OptimizeResult":
         """A shallow copy with some attributes replaced (the message and test written first)."""
         out = object.__new__(OptimizeResult)
