@@ -13,9 +13,10 @@ c*(a + b), (a*b)**2) inside one run that counts their work; split, they would im
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable
+
+from .ops import Record
 
 __all__ = ["simplify", "Simplified", "WORK_PER_NODE", "WORK_BASE", "WORK_MAX", "NODES_MAX", "work_limit", "size"]
 
@@ -40,13 +41,17 @@ _POS, _NONNEG = 2, 1
 
 
 
-@dataclass(frozen=True)
-class Simplified:
+class Simplified(Record):
     """What `simplify` did: the result, the units of work spent, and whether the cap was hit."""
 
+    __slots__ = ("expr", "work", "capped")
+    _EQ = True
     expr: Any
     work: int
     capped: bool
+
+    def __init__(self, expr: Any, work: int, capped: bool) -> None:
+        self._store(expr, work, capped)
 
 
 class _Abort(Exception):

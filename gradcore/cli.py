@@ -6,7 +6,6 @@ Exit status: 0 success, 1 an optimisation that did not succeed, 2 bad input (nev
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import re
@@ -40,6 +39,12 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{message} (see: {self.prog} --help)")
 
 
+def _json_text(obj: Any) -> str:
+    """obj as one line of JSON; the json module loads only when --json asks for it."""
+    import json
+    return json.dumps(obj)
+
+
 def _read_formula(text: str):
     from .parse import parse
     return parse(text)
@@ -60,7 +65,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     refuse_many_partials(expr, len(names), "; ask for one with --var NAME")
     partials = {n: expr.diff(n) for n in names}
     if args.json:
-        print(json.dumps({"expression": _formula(expr), "variables": list(expr.variables),
+        print(_json_text({"expression": _formula(expr), "variables": list(expr.variables),
                           "partials": {n: _formula(d) for n, d in partials.items()}}))
     else:
         print(f"f = {_formula(expr)}")
@@ -91,7 +96,7 @@ def _print_steps(expr, names: list[str], as_json: bool) -> int:
     from .derivation import derivation
     done = [derivation(expr, n) for n in names]
     if as_json:
-        print(json.dumps({"expression": _formula(expr), "variables": list(expr.variables),
+        print(_json_text({"expression": _formula(expr), "variables": list(expr.variables),
                           "derivations": {d.variable: d.to_dict() for d in done}}))
     else:
         print("\n\n".join(d.text() for d in done)
@@ -220,7 +225,7 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
     if callback is not None and result.history and result.history[-1].nit % args.log_every:
         print(log_line(result.history[-1]), file=log)
     if args.json:
-        print(json.dumps(report_dict(result, expr)))
+        print(_json_text(report_dict(result, expr)))
     elif args.quiet:
         print(headline(result))
     else:
@@ -268,7 +273,7 @@ def _cmd_grad(args: argparse.Namespace) -> int:
     agree = all(p.agree is not False for p in report.partials)
     unchecked = [p.variable for p in report.partials if p.agree is None]
     if args.json:
-        print(json.dumps({"expression": report.expression, "point": report.point, "value": report.value,
+        print(_json_text({"expression": report.expression, "point": report.point, "value": report.value,
                           "partials": {p.variable: {"symbolic": p.symbolic, "autograd": finite_or_none(p.autograd),
                                                     "symbolic_value": finite_or_none(p.symbolic_value),
                                                     "agree": p.agree} for p in report.partials},
@@ -308,7 +313,7 @@ def _grad_by_sympy(expr, point: dict[str, float], as_json: bool) -> int:
     # Partials sympy gave no number for: "agree" may speak only of the others, and the run is no success.
     unchecked = [] if skipped else [p.variable for p in report.partials if p.ad_ok is None]
     if as_json:
-        print(json.dumps({"expression": report.expression, "point": report.point, "value": report.value,
+        print(_json_text({"expression": report.expression, "point": report.point, "value": report.value,
                           "partials": {p.variable: {"symbolic": p.symbolic, "autograd": finite_or_none(p.autograd),
                                                     "sympy": finite_or_none(p.exact), "agree": p.ad_ok}
                                        for p in report.partials},
@@ -342,7 +347,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     point = _full_point(expr, args.at)
     refuse_many_partials(expr, len(expr.variables))
     report = check_gradient(expr, point)
-    print(json.dumps(report.to_dict()) if args.json else report)
+    print(_json_text(report.to_dict()) if args.json else report)
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
@@ -371,7 +376,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     from .viz import trace
     expr = _read_formula(args.expr)
     table = trace(expr, _full_point(expr, args.at))
-    print(json.dumps(table.to_dict()) if args.json else table)
+    print(_json_text(table.to_dict()) if args.json else table)
     return EXIT_OK
 
 
@@ -476,7 +481,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                  loss=args.loss, method=args.method, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
                  shuffle=not args.no_shuffle, seed=args.seed, tol=args.tol, callback=callback,
                  center=args.center, standardize=args.standardize, bind=bind)
-    print(json.dumps(report_dict(result)) if args.json else report_text(result))
+    print(_json_text(report_dict(result)) if args.json else report_text(result))
     return EXIT_OK if result.success else EXIT_FAILED
 
 
@@ -516,12 +521,20 @@ _EXAMPLES = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given `command`, only that subcommand is built.
+
+    argparse hands everything after the subcommand's name to that subcommand's parser alone, and
+    the top level's own messages do not list the subcommands (its metavar is COMMAND), so when
+    main() knows the subcommand it need not spend start-up time building the others.
+    """
     parser = _Parser(prog="gradcore", description="Differentiate formulas three ways and find their extrema.",
                      epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gradcore {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_, add_arguments, _) in _COMMANDS.items():
+        if command is not None and name != command:
+            continue
         p = sub.add_parser(name, help=help_, description=help_,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         if name in _EXAMPLES:
@@ -535,9 +548,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status instead of raising."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    # The first word names the subcommand when it is one (the top level has options only).
+    parser = build_parser(words[0] if words and words[0] in _COMMANDS else None)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
         if not args.command:
             raise _Usage(f"no command given; try: gradcore minimize \"x**2+2*x+3\" "
                          f"(commands: {', '.join(_COMMANDS)}; see: gradcore --help)")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable
 
@@ -18,7 +17,7 @@ from .errors import DomainError, NumericOverflowError
 __all__ = [
     "Primitive", "PRIMITIVES", "FUNCTIONS", "ALIASES", "CONSTANTS", "BINARY", "lookup",
     "Operator", "OPERATORS", "INFIX", "PREFIX", "OPERATOR_OF", "ATOM_PRECEDENCE",
-    "namespace", "scalar_call", "domain_error", "FLOAT", "ARRAY",
+    "namespace", "scalar_call", "domain_error", "FLOAT", "ARRAY", "Record", "EVERYWHERE",
 ]
 
 # A vector-Jacobian product for one argument: (F, g, out, *args) -> g * d(out)/d(arg).
@@ -26,10 +25,52 @@ __all__ = [
 # yields an Expr, a float, a Value graph, an ndarray or a line of code depending on who calls it.
 # Rules are written "local partial * g" so symbolic results read like a textbook (2*x, not 1*2*x).
 Vjp = Callable[..., Any]
+# The domain of a primitive defined for every real input: a row's default.
+EVERYWHERE = "all real x"
 
 
-@dataclass(frozen=True, eq=False)
-class Primitive:
+class Record:
+    """An immutable record, as a frozen dataclass is, without the dataclass machinery's cost at import.
+
+    The fields are the subclass's __slots__, in order; the subclass's __init__ stores them with
+    _store. Records compare by identity unless the subclass sets _EQ, then by their fields.
+    """
+
+    __slots__ = ()
+    _EQ = False
+
+    def _store(self, *values: Any) -> None:
+        for name, value in zip(self.__slots__, values):
+            object.__setattr__(self, name, value)
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __reduce__(self) -> tuple:
+        return (type(self), self._fields())
+
+    def __eq__(self, other: Any) -> Any:
+        if not self._EQ:  # identity, as object's own __eq__
+            return True if self is other else NotImplemented
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields()) if self._EQ else object.__hash__(self)
+
+
+class Primitive(Record):
     """One row of the table.
 
     name:    the spelling in formulas and the attribute name in every interpreter's namespace.
@@ -48,16 +89,22 @@ class Primitive:
     How an operator is spelled and how tightly it binds is not part of the row: see OPERATORS.
     """
 
+    __slots__ = ("name", "arity", "scalar", "array", "vjps", "sympy", "domain", "doc", "rule", "rule_alone")
     name: str
     arity: int
     scalar: Callable[..., float]
     array: Callable[..., Any]
     vjps: tuple[Vjp, ...]
     sympy: Callable[..., Any]
-    domain: str = "all real x"
-    doc: str = field(default="", compare=False)
-    rule: str = field(default="", compare=False)
-    rule_alone: tuple[str, ...] = field(default=(), compare=False)
+    domain: str
+    doc: str
+    rule: str
+    rule_alone: tuple[str, ...]
+
+    def __init__(self, name: str, arity: int, scalar: Callable[..., float], array: Callable[..., Any],
+                 vjps: tuple[Vjp, ...], sympy: Callable[..., Any], domain: str = EVERYWHERE, doc: str = "",
+                 rule: str = "", rule_alone: tuple[str, ...] = ()) -> None:
+        self._store(name, arity, scalar, array, vjps, sympy, domain, doc, rule, rule_alone)
 
     @property
     def symbol(self) -> str | None:
@@ -90,7 +137,7 @@ def _pow(x: float, y: float) -> float:
 
 
 def _rows() -> list[Primitive]:
-    def row(name, arity, scalar, array, vjps, sympy, domain="all real x", doc="", rule=None, alone=()):
+    def row(name, arity, scalar, array, vjps, sympy, domain=EVERYWHERE, doc="", rule=None, alone=()):
         rule = rule or f"chain rule through {name}"
         return Primitive(name, arity, scalar, array, tuple(vjps), sympy, domain, doc, rule, tuple(alone))
 
@@ -162,8 +209,7 @@ def _rows() -> list[Primitive]:
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in _rows()}
 
 
-@dataclass(frozen=True)
-class Operator:
+class Operator(Record):
     """How one primitive is written as an operator, for every reader and printer of formulas.
 
     symbol:      the canonical spelling ("**"); `aliases` are other spellings a formula may use ("^").
@@ -174,13 +220,19 @@ class Operator:
     dunder:      Python's method name, so Expr, Value and Tensor define __add__/__radd__, ... from here.
     """
 
+    __slots__ = ("symbol", "primitive", "arity", "precedence", "right", "dunder", "aliases")
+    _EQ = True
     symbol: str
     primitive: str
     arity: int
     precedence: int
     right: bool
     dunder: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...]
+
+    def __init__(self, symbol: str, primitive: str, arity: int, precedence: int, right: bool, dunder: str,
+                 aliases: tuple[str, ...] = ()) -> None:
+        self._store(symbol, primitive, arity, precedence, right, dunder, aliases)
 
 
 # The one description of operator spelling and precedence: the parser, the text printer, the code

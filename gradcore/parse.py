@@ -8,7 +8,6 @@ from __future__ import annotations
 import keyword
 import math
 import re
-import unicodedata
 
 from . import ops
 from .errors import DomainError, NumericOverflowError, ParseError
@@ -93,6 +92,7 @@ def _tokens(text: str) -> list[_Token]:
                 end += 1
             name = text[i:end]
             if not name.isascii():
+                import unicodedata  # only a name beyond ASCII needs the Unicode tables
                 name = unicodedata.normalize("NFKC", name)
                 if not all(c.isalpha() or c in _NAME_REST for c in name):
                     raise ParseError(f"the name {text[i:end]!r} is not made of letters, digits and '_'",
@@ -115,6 +115,7 @@ def _tokens(text: str) -> list[_Token]:
         if ch in "(),":
             out.append(_Token(ch, ch, i))
         else:
+            import unicodedata  # an error path: the Unicode tables load only here
             reason = _REFUSED.get(ch, f"unexpected character {ch!r}" + (
                 "" if ch.isascii() else f" (U+{ord(ch):04X} {unicodedata.name(ch, 'unassigned')})"))
             if ch == "=" and text.startswith("==", i):
@@ -128,7 +129,10 @@ def _tokens(text: str) -> list[_Token]:
 
 def _script(letter: str) -> str:
     """The script a letter belongs to, from its Unicode name: 'LATIN', 'GREEK', 'CYRILLIC', ..."""
-    return "LATIN" if letter.isascii() else unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
+    if letter.isascii():
+        return "LATIN"
+    import unicodedata  # only letters beyond ASCII need the Unicode tables
+    return unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
 
 
 def _check_scripts(tokens: list[_Token], text: str) -> None:

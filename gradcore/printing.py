@@ -8,10 +8,8 @@ keeps the output linear in the number of graph nodes however much the graph shar
 
 from __future__ import annotations
 
-import html
 import math
 import re
-import unicodedata
 from typing import Any, Iterable, Mapping
 
 from .format import number
@@ -152,7 +150,7 @@ class _MathML(_Latex):
         if node.op == "var":
             return mathml_name(node.name)
         if node.name:
-            return f"<mi>{'π' if node.name == 'pi' else html.escape(node.name)}</mi>"
+            return f"<mi>{'π' if node.name == 'pi' else _escape(node.name)}</mi>"
         text = number(node.value, signed_zero=True)
         sign, text = ("<mo>" + _MINUS + "</mo>", text[1:]) if text.startswith("-") else ("", text)
         mantissa, e, exponent = text.partition("e")
@@ -186,7 +184,13 @@ class _MathML(_Latex):
         if operator.arity == 1:
             return [f"<mo>{symbol}</mo>", (0, self.precedence(node.args[0]) <= operator.precedence)]
         wrap_a, wrap_b = self.wraps(node)
-        return [(0, wrap_a), f"<mo>{html.escape(symbol)}</mo>", (1, wrap_b)]
+        return [(0, wrap_a), f"<mo>{_escape(symbol)}</mo>", (1, wrap_b)]
+
+
+def _escape(text: str) -> str:
+    """text XML-escaped (html.escape); the html module loads only when MathML is asked for."""
+    from html import escape
+    return escape(text)
 
 
 def _mn(text: str) -> str:
@@ -197,14 +201,15 @@ def mathml_name(name: str) -> str:
     """A variable's name in MathML, as latex_name spells it in LaTeX: theta -> θ, x1 and x_1 -> x with
     subscript 1, x_max -> x with subscript max; anything else is one escaped <mi>."""
     return _spell_name(name, _mathml_word, lambda base, sub: f"<msub>{base}{sub}</msub>",
-                       lambda digits: f"<mn>{html.escape(digits)}</mn>")
+                       lambda digits: f"<mn>{_escape(digits)}</mn>")
 
 
 def _mathml_word(word: str) -> str:
     if word in _GREEK_SET:
+        import unicodedata  # here, not at the top: only Greek names need the Unicode tables
         case = "CAPITAL" if word[0].isupper() else "SMALL"
         word = unicodedata.lookup(f"GREEK {case} LETTER {word.upper()}")
-    return f"<mi>{html.escape(word)}</mi>"
+    return f"<mi>{_escape(word)}</mi>"
 
 
 # Structure that opens before the first token of a factor: skipped when deciding how a product reads.
@@ -265,6 +270,7 @@ def _spell_name(name: str, word: Any, subscript: Any, digits: Any) -> str:
 def _latex_word(word: str) -> str:
     if word in _GREEK_SET:
         return "\\" + word
+    import unicodedata  # loaded on the LaTeX path only, which start-up does not take
     if len(word) == 1 and "GREEK" in unicodedata.name(word, ""):
         # θ -> \theta, Ω -> \Omega; a Greek capital LaTeX writes as a Latin letter stays as typed.
         parts = unicodedata.name(word).split()

@@ -133,3 +133,21 @@ def test_the_minimize_path_loads_neither_sympy_nor_the_teaching_modules() -> Non
             "'numpy.random', 'gradcore.tensors', 'gradcore.derivation')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_minimize_path_leaves_json_threading_and_unicode_tables_unloaded() -> None:
+    # Start-up time: json loads only for --json, threading's lock comes from _thread, and the
+    # Unicode tables only for names beyond ASCII.
+    code = ("import sys, gradcore.cli as c; c.main(['minimize', 'x**2+2*x+3']); "
+            "print(sorted(m for m in sys.modules if m in ('json', 'threading', 'unicodedata')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("argv", [
+    ["minimize", "x**2+2*x+3"], ["maximize", "-(x**2)+4*x", "--method", "gd", "--lr", "0.1", "--json"],
+    ["diff", "x*y", "--var", "y", "--steps"], ["grad", "x**2", "--at", "x=3"],
+    ["codegen", "exp(-x**2)", "--hessian"], ["fit", "w*x + b", "--data", "a.csv", "--target", "y"],
+])
+def test_a_parser_built_for_one_command_reads_it_as_the_whole_parser_does(argv: list[str]) -> None:
+    assert cli.build_parser(argv[0]).parse_args(argv) == cli.build_parser().parse_args(argv)

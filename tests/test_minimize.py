@@ -666,3 +666,15 @@ def test_a_result_pickles_and_deep_copies_with_its_message():
     back = pickle.loads(pickle.dumps(r))
     assert back.message == r.message and back.test == r.test and back.history == r.history
     assert copy.deepcopy(r).message == r.message and back.x.tolist() == r.x.tolist()
+
+
+@pytest.mark.parametrize("text, everywhere", [
+    ("x**2 + 2*x + 3", True), ("sin(x)*exp(y) + abs(x)", True), ("x**3 - tanh(x)", True),
+    ("log(x)", False), ("1/x", False), ("sqrt(x) + y", False), ("x**y", False), ("x**0.5", False)])
+def test_formulas_defined_for_all_inputs_skip_the_search_for_edges_and_poles(text, everywhere):
+    # A polynomial, or any composition of the table's everywhere-defined functions, has no edge and
+    # no pole: the end-point judgement does not look for them.
+    from gradcore.optimize._objective import objective
+    from gradcore.optimize._probes import defined_everywhere
+
+    assert defined_everywhere(objective(text, None)) is everywhere

@@ -9,26 +9,31 @@ import functools
 import importlib
 import math
 import operator
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import GradcoreError
+from ..ops import Record
 from ._naming import JAX, JAX_NUMPY, OUTSIDE, SIGN, TORCH
 
 __all__ = ["Engine", "ENGINES", "load"]
 
 
-@dataclass(frozen=True)
-class Engine:
+class Engine(Record):
     """One target: `alias` is the name its array module has in the code; a numpy function the table
     uses is spelled alias.<same name> (all exist in jax.numpy and torch); `special` spells the rows
     whose numpy implementation is gradcore's own (sigmoid)."""
 
+    __slots__ = ("name", "module", "alias", "special", "extra")
+    _EQ = True
     name: str
     module: str
     alias: str
     special: tuple[tuple[str, str], ...]
     extra: str
+
+    def __init__(self, name: str, module: str, alias: str, special: tuple[tuple[str, str], ...],
+                 extra: str) -> None:
+        self._store(name, module, alias, special, extra)
 
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (

@@ -6,13 +6,11 @@ call back into (type dispatch, domain errors), and the cached public `CompiledEx
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import functools
-import html
 import math
 import numbers
-import threading
 import warnings
+from _thread import allocate_lock  # threading.Lock itself; the threading module costs a millisecond at start-up
 import weakref
 from typing import Any, Callable, Sequence
 
@@ -33,7 +31,7 @@ __all__ = ["CompiledExpr", "DomainWarning"]
 
 _CACHE_SIZE = 256
 # The domain the table gives a primitive defined for every real input (the field's default).
-_EVERYWHERE = next(f.default for f in dataclasses.fields(ops.Primitive) if f.name == "domain")
+_EVERYWHERE = ops.EVERYWHERE
 _BUILTINS = {n: getattr(builtins, n) for n in BUILTINS}
 
 
@@ -88,7 +86,7 @@ class _Program:
             "grad": (list(self.grads), self.guards),
             "value_and_grad": ([self.root, *self.grads], self.guards),
         }
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
         self._arrays: dict[str, Callable] = {}
         self._sources: dict[tuple[str, str], str] = {}
         self._orders: dict[str, list[int]] = {}
@@ -447,8 +445,9 @@ class CompiledExpr:
 
     def _repr_html_(self) -> str:
         """The generated code of value, grad and value_and_grad, for a notebook (escaped)."""
+        from html import escape  # only a notebook asks for HTML
         caption = f"compiled f({', '.join(self.variables)}) = {self.expr}"
-        return f"<p>{html.escape(caption)}</p>\n<pre>{html.escape(self.source)}</pre>"
+        return f"<p>{escape(caption)}</p>\n<pre>{escape(self.source)}</pre>"
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)

@@ -372,7 +372,7 @@ def _everywhere(e) -> bool:
             if k.is_const and float(k.value).is_integer() and k.value >= 0:
                 continue
             return False
-        if ops.PRIMITIVES[t.op].domain != ops.Primitive.domain:
+        if ops.PRIMITIVES[t.op].domain != ops.EVERYWHERE:
             return False
     return True
 
