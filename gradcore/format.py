@@ -6,7 +6,6 @@ Notebook views put those texts into `html_table`, escaped.
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -52,6 +51,8 @@ def html_table(header: Sequence[str], rows: Iterable[Sequence[Any]], caption: st
     `right` lists the columns aligned right (numbers); `caption` is shown above the table and each
     of `notes` as a paragraph below it.
     """
+    import html  # only notebook views need it: the command line's start-up does not load it
+
     def cell(tag: str, i: int, v: Any) -> str:
         style = ' style="text-align:right"' if i in aligned else ' style="text-align:left"'
         return f"<{tag}{style}>{html.escape(str(v))}</{tag}>"

@@ -241,8 +241,10 @@ def test_diff_on_explosive_formulas_prints_bounded_output(formula: str) -> None:
 def test_minimize_on_a_power_tower_prints_bounded_output() -> None:
     out = _run("minimize", "^".join(["x"] * 1000), "--max-iter", "5")
     assert out.returncode in (0, 1), out.stderr
-    assert 0 < len(out.stdout) <= 2_000_000
-    assert "where u1 = " in out.stdout
+    assert 0 < len(out.stdout) <= 20_000
+    # The gradient's hundreds of named parts are left to `gradcore diff` (which names them u1, ...).
+    assert "the gradient is not shown: f's graph has 1,000 nodes" in out.stdout
+    assert "where u1 = " not in out.stdout
 
 
 # ---- MathML read back: a reader of exactly what to_mathml writes -----------------------------------

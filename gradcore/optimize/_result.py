@@ -12,7 +12,6 @@ import enum
 import math
 import re
 import sys
-from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -219,45 +218,58 @@ class OptimizeResult:
 # What the driver hands to the messages: the checked settings and the raw outcome of one descent
 
 
-@dataclass  # not frozen: a frozen dataclass costs a microsecond more per run, and nothing changes it
 class Options:
-    """The checked settings of one search (the driver checks them; the messages quote them)."""
+    """The checked settings of one search (the driver checks them; the messages quote them).
 
-    method: str
-    lr: float
-    tol: float
-    max_iter: int
-    sign: float = 1.0  # +1 minimize; -1 maximize, which runs as minimisation of -f
-    callback: Callable[[HistoryEntry], Any] | None = None
-    timeout: float | None = None   # seconds of wall time allowed, and the clock time it ends at
-    deadline: float | None = None
-    starts: int = 1                # how many starts the search has (the local remark differs)
+    sign: +1 minimize; -1 maximize, which runs as minimisation of -f. timeout: seconds of wall time
+    allowed, and deadline the clock time it ends at. starts: how many starts the search has (the
+    local remark differs).
+    """
+
+    __slots__ = ("method", "lr", "tol", "max_iter", "sign", "callback", "timeout", "deadline", "starts")
+
+    def __init__(self, method: str, lr: float, tol: float, max_iter: int, sign: float = 1.0,
+                 callback: Callable[[HistoryEntry], Any] | None = None, timeout: float | None = None,
+                 deadline: float | None = None, starts: int = 1) -> None:
+        self.method, self.lr, self.tol, self.max_iter, self.sign = method, lr, tol, max_iter, sign
+        self.callback, self.timeout, self.deadline, self.starts = callback, timeout, deadline, starts
+
+    def __repr__(self) -> str:
+        return "Options(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
-@dataclass
 class Run:
-    """Where one descent stopped and why, with f in the minimised sign (before it is reported)."""
+    """Where one descent stopped and why, with f in the minimised sign (before it is reported).
 
-    x0: list[float]
-    f0: float
-    history: list[tuple] = field(default_factory=list)  # raw (nit, x, f, |g|); x a list or a float
-    x: list[float] = field(default_factory=list)
-    f: float = math.nan
-    gn: float = math.nan
-    nit: int = 0
-    nfev: int = 0
-    status: Status = Status.NON_FINITE
-    reason: Reason = Reason.NON_FINITE
-    error: Exception | None = None
-    bad_x: list[float] | None = None  # where a step failed, or a better point found nearby
-    bad_f: float = math.nan
-    # Filled in by the end-point judgement (_diagnosis.judge), in the minimised sign:
-    scope: str | None = None         # "global" with a proof (a convex quadratic), else "local"
-    ray: str | None = None           # where f passes the optimum without bound: "x → ∞"
-    pole: str | None = None          # "x → 0⁻": where f runs to -inf (minimised sign)
-    boundary: str | None = None      # the active edge of the domain at a boundary minimum
-    settled: list[float] | None = None  # the critical point Newton's steps settled on, if it moved
-    precision: tuple[list[float], float] | None = None  # how far x (each coordinate) and f may be off
+    history holds raw (nit, x, f, |g|) rows (x a list or a float); bad_x is where a step failed, or a
+    better point found nearby. Filled in by the end-point judgement (_diagnosis.judge), in the
+    minimised sign: scope ("global" with a proof, a convex quadratic, else "local"), ray (where f
+    passes the optimum without bound: "x → ∞"), pole ("x → 0⁻": where f runs to -inf), boundary (the
+    active edge of the domain at a boundary minimum), settled (the critical point Newton's steps
+    settled on, if it moved), precision (how far x, each coordinate, and f may be off).
+    """
+
+    __slots__ = ("x0", "f0", "history", "x", "f", "gn", "nit", "nfev", "status", "reason", "error", "bad_x",
+                 "bad_f", "scope", "ray", "pole", "boundary", "settled", "precision")
+
+    def __init__(self, x0: list[float], f0: float, history: list[tuple] | None = None,
+                 error: Exception | None = None) -> None:
+        self.x0, self.f0, self.history = x0, f0, [] if history is None else history
+        self.x: list[float] = []
+        self.f = self.gn = self.bad_f = math.nan
+        self.nit = self.nfev = 0
+        self.status, self.reason = Status.NON_FINITE, Reason.NON_FINITE
+        self.error = error
+        self.bad_x: list[float] | None = None
+        self.scope: str | None = None
+        self.ray: str | None = None
+        self.pole: str | None = None
+        self.boundary: str | None = None
+        self.settled: list[float] | None = None
+        self.precision: tuple[list[float], float] | None = None
+
+    def __repr__(self) -> str:
+        return "Run(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__ if k != "history") + ")"
 
     def stop(self, x: list[float], f: float, gn: float, nit: int, nfev: int,
              status: Status = Status.NON_FINITE, reason: Reason = Reason.NON_FINITE) -> "Run":
