@@ -1,9 +1,9 @@
 """What a minimize/maximize run returns: OptimizeResult, its Status, and the Reason it stopped.
 
 Every Reason has its sentence in one table, MESSAGES (as scipy's status messages), and its deciding
-test in another, TESTS; `explain` fills a sentence in with the run's numbers, in f's own sign and the
-user's variable names. (A little over 500 lines: the two tables and the words that fill them in are
-kept in one place, so a sentence and its words cannot drift apart.)
+test in another, TESTS; `explain` makes the writer that fills a sentence in with the run's numbers,
+in f's own sign and the user's variable names. (About 600 lines: the result's classes, the two tables and the words that fill
+them in are kept in one place, so a sentence and its words cannot drift apart.)
 """
 
 from __future__ import annotations
