@@ -261,12 +261,16 @@ def _remembering(obj: Objective) -> Objective:
     caller cannot change what a later one reads); for a formula over VALUE_HESSIAN_NODES nodes,
     the first VALUE_HESSIANS points are computed on the scalar engine. A point with a zero
     coordinate is not remembered: f may tell -0.0 from 0.0 where a dict key does not."""
-    hess, seen, on_values = obj.hess, {}, [0]
+    hess, seen = obj.hess, {}
+    on_values: list[int] = []  # how many more Hessians the scalar engine computes, set on first use
 
     def fresh(x: tuple) -> Any:
         expr = obj.expr
-        if expr is not None and on_values[0] < VALUE_HESSIANS and len(expr.nodes()) > VALUE_HESSIAN_NODES:
-            on_values[0] += 1
+        if not on_values:
+            on_values.append(VALUE_HESSIANS if expr is not None and len(expr.nodes()) > VALUE_HESSIAN_NODES
+                             else 0)
+        if on_values[0] > 0:
+            on_values[0] -= 1
             return obj.sign * _value_hessian(expr, x)
         return hess(*x)
 

@@ -2,8 +2,9 @@
 
 Every Reason has its sentence in one table, MESSAGES (as scipy's status messages), and its deciding
 test in another, TESTS; `explain` makes the writer that fills a sentence in with the run's numbers,
-in f's own sign and the user's variable names. (About 600 lines: the result's classes, the two tables and the words that fill
-them in are kept in one place, so a sentence and its words cannot drift apart.)
+in f's own sign and the user's variable names. (About 600 lines: the result's classes, the two
+tables and the words that fill them in are kept in one place, so a sentence and its words cannot
+drift apart.)
 """
 
 from __future__ import annotations
@@ -80,6 +81,24 @@ class LocalOptimum(NamedTuple):
     count: int
 
 
+class _Written:
+    """An attribute of OptimizeResult (message, test) kept in "_" + its name; None there means
+    "not written yet", and the first read calls the result's writer, which writes both."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        if getattr(obj, self.slot) is None:
+            obj._write()
+        return getattr(obj, self.slot)
+
+    def __set__(self, obj: Any, text: str) -> None:
+        setattr(obj, self.slot, text)
+
+
 class OptimizeResult:
     """What a minimize/maximize run found, in scipy's names. `print(result)` gives a short summary.
 
@@ -133,25 +152,8 @@ class OptimizeResult:
         if self._test is None:
             self._test = test
 
-    @property
-    def message(self) -> str:
-        if self._message is None:
-            self._write()
-        return self._message  # type: ignore[return-value]
-
-    @message.setter
-    def message(self, text: str) -> None:
-        self._message = text
-
-    @property
-    def test(self) -> str:
-        if self._test is None:
-            self._write()
-        return self._test  # type: ignore[return-value]
-
-    @test.setter
-    def test(self, text: str) -> None:
-        self._test = text
+    message = _Written()
+    test = _Written()
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled and deep-copied with the message and test written (the writer is a closure).
@@ -161,7 +163,7 @@ class OptimizeResult:
     def copy(self, **changes: Any) -> "OptimizeResult":
         """A shallow copy with some attributes replaced (the message and test written first)."""
         out = object.__new__(OptimizeResult)
-        self.message, self.test  # noqa: B018 (written before they are shared)
+        self._write()  # before the two share the facts
         out.__dict__.update(self.__dict__)
         out._history = None
         for k, v in changes.items():
