@@ -148,6 +148,12 @@ def _look_further(inner: Objective, run: Run, names: Sequence[str], sign: float,
         run.bad_f = far_f
 
 
+# The reasons of a run that stopped short of a critical point (an edge or a pole may be why), and
+# of one that stands at a critical point (its precision is worked out). Sets: one hashed lookup each.
+_STOPPED_SHORT = frozenset({Reason.EDGE, Reason.NON_FINITE, Reason.STALLED, Reason.MAX_ITER})
+_AT_CRITICAL_POINT = frozenset({Reason.TOL, Reason.SADDLE, Reason.RAY})
+
+
 def judge(obj: Objective, inner: Objective, run: Run, sign: float
           ) -> tuple[tuple[np.ndarray, np.ndarray] | None, str | None, np.ndarray | None]:
     """Decide what kind of point a run ended at, from first principles; may move run.x to the
@@ -171,8 +177,7 @@ def judge(obj: Objective, inner: Objective, run: Run, sign: float
             _look_further(inner, run, names, sign, x0)
         elif run.status is Status.UNBOUNDED and run.reason is Reason.ASYMPTOTE:
             _look_further(inner, run, names, sign, x0)
-    elif run.x and math.isfinite(run.f) and run.reason in (Reason.EDGE, Reason.NON_FINITE, Reason.STALLED,
-                                                           Reason.MAX_ITER):
+    elif run.x and math.isfinite(run.f) and run.reason in _STOPPED_SHORT:
         _judge_edge(inner, run, names, x0, sign)
     e = eigh(obj, run.x) if math.isfinite(run.f) else None
     cls = classify(None if e is None else e[0])
@@ -189,7 +194,7 @@ def judge(obj: Objective, inner: Objective, run: Run, sign: float
     if run.status is Status.CONVERGED and wrong_kind(cls, sign):
         run.status, run.reason = Status.SADDLE, Reason.SADDLE
         descent = way_out(e, sign)
-    if run.reason in (Reason.TOL, Reason.SADDLE, Reason.RAY) and cls not in ("degenerate", "inflection"):
+    if run.reason in _AT_CRITICAL_POINT and cls not in ("degenerate", "inflection"):
         run.precision = precision(inner, run.x)
     if run.status is Status.SADDLE and run.x:
         # Not an extremum; is there one at all? (x**3: f is unbounded below as x → -∞.)
@@ -210,7 +215,8 @@ def _judge_stationary(inner: Objective, run: Run) -> str | None:
     if here is None:
         return None
     xs, fs, gs, how, shrink, step = settle(inner, x, run.f, g)
-    moved = norm((xs - np.array(x)).tolist())
+    xl = xs.tolist()
+    moved = norm([a - b for a, b in zip(xl, x)])  # the same float differences as xs - x
     if here.size and here[0] < -zero_level(here.tolist()):
         # f curves down here: not a minimum. A saddle or maximum when Newton's steps find a
         # critical point within 1% of the scale of x; else the gradient is merely
@@ -219,7 +225,7 @@ def _judge_stationary(inner: Objective, run: Run) -> str | None:
             cls = classify(here)
             return cls if cls != "degenerate" else ("saddle" if here[-1] > 0 else "maximum")
         return _plateau(inner, run, max(1.0, norm(x)))
-    w = eig(inner, xs.tolist())
+    w = eig(inner, xl)
     cls = classify(w)
     resolved = how == "resolved" and cls not in ("degenerate", None) and shrink > 1e-3
     if not resolved and (far_and_flat(run) or (moved > max(1.0, norm(x)) and fs < run.f)):

@@ -258,9 +258,10 @@ VALUE_HESSIANS = 4
 
 def _remembering(obj: Objective) -> Objective:
     """obj with its Hessian remembered at each point it is asked for (read-only arrays, so a
-    caller cannot change what a later one reads); for a formula over VALUE_HESSIAN_NODES nodes,
-    the first VALUE_HESSIANS points are computed on the scalar engine. A point with a zero
-    coordinate is not remembered: f may tell -0.0 from 0.0 where a dict key does not."""
+    caller cannot change what a later one reads; for one variable, f'' as a float); for a
+    formula over VALUE_HESSIAN_NODES nodes, the first VALUE_HESSIANS points are computed on the
+    scalar engine. A point with a zero coordinate is not remembered: f may tell -0.0 from 0.0
+    where a dict key does not."""
     hess, seen = obj.hess, {}
     on_values: list[int] = []  # how many more Hessians the scalar engine computes, set on first use
 
@@ -285,6 +286,9 @@ def _remembering(obj: Objective) -> Objective:
             seen[x] = H
         return H
 
+    if len(obj.variables) == 1:
+        # One variable: the probes remember f''(x) itself, as a float (Objective.curvatures).
+        return Objective(obj.variables, obj.vg, lambda *x: fresh(x), obj.expr, obj.compiled, obj.sign, {})
     return Objective(obj.variables, obj.vg, remembered, obj.expr, obj.compiled, obj.sign)
 
 

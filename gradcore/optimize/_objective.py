@@ -22,14 +22,16 @@ class Objective:
 
     `compiled` is the CompiledExpr of a formula (None for a Python function), and `sign` is -1.0
     for the negated objective that maximize descends, so that generated loops can be made for it.
+    `curvatures`, where set, is a dict in which the probes remember f''(x) of a one-variable f by
+    x (the end-point judgement asks for it at the same few points several times).
     """
 
-    __slots__ = ("variables", "vg", "hess", "expr", "compiled", "sign")
+    __slots__ = ("variables", "vg", "hess", "expr", "compiled", "sign", "curvatures")
 
     def __init__(self, variables: tuple[str, ...], vg: Callable, hess: Callable, expr: Expr | None,
-                 compiled: Any = None, sign: float = 1.0) -> None:
+                 compiled: Any = None, sign: float = 1.0, curvatures: dict | None = None) -> None:
         self.variables, self.vg, self.hess, self.expr = variables, vg, hess, expr
-        self.compiled, self.sign = compiled, sign
+        self.compiled, self.sign, self.curvatures = compiled, sign, curvatures
 
     def negated(self) -> "Objective":
         """-f: maximize runs as minimization of -f and flips the sign back when reporting."""

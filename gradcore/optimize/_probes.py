@@ -57,7 +57,19 @@ _ONE.flags.writeable = False
 
 
 def curvature(obj: Objective, x: Sequence[float]) -> float | None:
-    """f''(x) of a one-variable f as a float (eigh's only eigenvalue); None where it is not finite."""
+    """f''(x) of a one-variable f as a float (eigh's only eigenvalue); None where it is not finite.
+    Remembered by x in obj.curvatures where the objective has that dict, except at x = 0, where
+    f may tell -0.0 from 0.0 and a dict key does not."""
+    seen = obj.curvatures
+    if seen is not None and x[0] != 0.0:
+        h = seen.get(x[0], seen)  # the dict itself stands for "not seen"
+        if h is seen:
+            h = seen[x[0]] = _curvature(obj, x)
+        return h
+    return _curvature(obj, x)
+
+
+def _curvature(obj: Objective, x: Sequence[float]) -> float | None:
     try:
         H = obj.hess(*x)
     except (DomainError, ArithmeticError):

@@ -126,8 +126,7 @@ class OptimizeResult:
         self.classification, self.method, self.direction = classification, method, direction
         self.eigenvalues = eigenvalues
         self.start = {} if start is None else start
-        self.optima = [] if optima is None else optima
-        self.runs = [] if runs is None else runs
+        self.optima, self.runs = [] if optima is None else optima, [] if runs is None else runs
         # Why the run ended, in more detail than status (equal to its string: "asymptote", "tol", ...).
         self.reason = reason
         # When f is unbounded, a critical point found by Newton's method on the gradient, if any, with
