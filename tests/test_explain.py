@@ -125,6 +125,27 @@ def test_the_check_table_has_the_three_methods_and_tolerances(worked: str) -> No
     assert "6.95892427466" in worked and "3.91784854933" in worked
     assert "1e-12 + 1e-12·|sympy|" in worked and "1e-05 + 0.001·|FD|" in worked
     assert "Passed: the three methods agree" in worked
+    verdicts = [t for tag, t in page.text if tag == "span" and t in ("agree", "disagree")]
+    assert verdicts == ["agree", "agree"]  # one per partial, both comparisons made
+
+
+@pytest.mark.parametrize("formula, at, cell", [
+    ("log(x)", {"x": 1e-7}, "agrees with sympy (finite differences n/a)"),
+    ("sign(acos(0.9*tanh(y)))", {"y": 0.0}, "agrees with finite differences (sympy n/a)"),
+])
+def test_a_check_row_names_the_comparison_it_could_not_make(formula: str, at: dict, cell: str) -> None:
+    from gradcore.viz._explain_sections import check_section
+
+    section = check_section(gc.parse(formula), at)
+    assert f'<span class="ok">{cell}</span>' in section and ">agree<" not in section
+
+
+def test_a_check_row_with_no_comparison_is_not_an_agreement() -> None:
+    from gradcore.viz._explain_sections import _row_verdict
+
+    assert ">not checked<" in _row_verdict(None, None)
+    assert ">disagree<" in _row_verdict(False, None) and ">disagree<" in _row_verdict(True, False)
+    assert ">agree<" in _row_verdict(True, True)
 
 
 def test_the_descent_section(descent: str) -> None:

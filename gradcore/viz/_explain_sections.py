@@ -261,7 +261,7 @@ def check_section(expr: Expr, point: Mapping[str, float]) -> str:
 
     rows = []
     for p in report.partials:
-        verdict = '<span class="ok">agree</span>' if p.passed else '<span class="bad">disagree</span>'
+        verdict = _row_verdict(p.ad_ok, p.fd_ok)
         rows.append(({}, [f"df/d{escape(p.variable)}", shown(p.autograd),
                           shown(p.exact), shown(p.finite_difference), shown(p.ad_error, 2),
                           shown(p.fd_error, 2), verdict]))
@@ -276,6 +276,20 @@ def check_section(expr: Expr, point: Mapping[str, float]) -> str:
            f"{number(FD_ATOL)} + {number(FD_RTOL)}·|FD|, as torch.autograd.gradcheck allows.</p>",
            f'<p class="{"ok" if report.passed else "bad"}">{escape(_sentence(report.verdict))}.</p>']
     return "\n".join(out)
+
+
+def _row_verdict(ad_ok: bool | None, fd_ok: bool | None) -> str:
+    """One partial's verdict cell: "agree" only where both comparisons were made and passed; a
+    comparison that could not be made (None) is named, never counted as an agreement."""
+    if False in (ad_ok, fd_ok):
+        return '<span class="bad">disagree</span>'
+    if ad_ok is None and fd_ok is None:
+        return '<span class="bad">not checked</span>'
+    if ad_ok is None:
+        return '<span class="ok">agrees with finite differences (sympy n/a)</span>'
+    if fd_ok is None:
+        return '<span class="ok">agrees with sympy (finite differences n/a)</span>'
+    return '<span class="ok">agree</span>'
 
 
 def _sentence(verdict: str) -> str:
