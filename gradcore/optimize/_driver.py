@@ -243,7 +243,8 @@ def _one(obj: Objective, inner: Objective, x0: list[float], where: str, opts: Op
             res.critical_point = cp
             res.message += critical_point_note(cp, sign)
     if res.success:
-        res.optima = [LocalOptimum(res.point, res.fun, cls, 1)]
+        point = dict(zip(obj.variables, map(float, run.x)))  # res.point, without reading res.x back
+        res.optima = [LocalOptimum(point, res.fun, cls, 1)]
     return res
 
 
@@ -262,34 +263,34 @@ def _remembering(obj: Objective) -> Objective:
     formula over VALUE_HESSIAN_NODES nodes, the first VALUE_HESSIANS points are computed on the
     scalar engine. A point with a zero coordinate is not remembered: f may tell -0.0 from 0.0
     where a dict key does not."""
-    hess, seen = obj.hess, {}
-    on_values: list[int] = []  # how many more Hessians the scalar engine computes, set on first use
+    hess, expr = obj.hess, obj.expr
+    if expr is not None and len(expr.nodes()) > VALUE_HESSIAN_NODES:
+        on_values = [VALUE_HESSIANS]  # how many more Hessians the scalar engine computes
+        code_hess = hess
 
-    def fresh(x: tuple) -> Any:
-        expr = obj.expr
-        if not on_values:
-            on_values.append(VALUE_HESSIANS if expr is not None and len(expr.nodes()) > VALUE_HESSIAN_NODES
-                             else 0)
-        if on_values[0] > 0:
-            on_values[0] -= 1
-            return obj.sign * _value_hessian(expr, x)
-        return hess(*x)
+        def hess(*x: float) -> Any:
+            if on_values[0] > 0:
+                on_values[0] -= 1
+                return obj.sign * _value_hessian(expr, x)
+            return code_hess(*x)
+
+    if len(obj.variables) == 1:
+        # One variable: the probes remember f''(x) itself, as a float (Objective.curvatures).
+        return Objective(obj.variables, obj.vg, hess, expr, obj.compiled, obj.sign, {})
+    seen: dict[tuple, Any] = {}
 
     def remembered(*x: float) -> Any:
         if 0.0 in x:
-            return fresh(x)
+            return hess(*x)
         H = seen.get(x)
         if H is None:
-            H = fresh(x)
+            H = hess(*x)
             if isinstance(H, np.ndarray):
                 H.flags.writeable = False
             seen[x] = H
         return H
 
-    if len(obj.variables) == 1:
-        # One variable: the probes remember f''(x) itself, as a float (Objective.curvatures).
-        return Objective(obj.variables, obj.vg, lambda *x: fresh(x), obj.expr, obj.compiled, obj.sign, {})
-    return Objective(obj.variables, obj.vg, remembered, obj.expr, obj.compiled, obj.sign)
+    return Objective(obj.variables, obj.vg, remembered, expr, obj.compiled, obj.sign)
 
 
 def _value_hessian(expr: Any, x: tuple) -> np.ndarray:
