@@ -678,3 +678,13 @@ def test_formulas_defined_for_all_inputs_skip_the_search_for_edges_and_poles(tex
     from gradcore.optimize._probes import defined_everywhere
 
     assert defined_everywhere(objective(text, None)) is everywhere
+
+
+@pytest.mark.parametrize("method", ["bfgs", "armijo", "newton"])
+def test_a_line_search_from_far_away_where_g_dot_d_overflows(method: str) -> None:
+    # At x = 1e154, g . d = -4e308 overflows to -inf, though the Armijo bound f + c1 t (g . d) does
+    # not: the search must still accept x = 0 instead of reporting that no step lowers f.
+    r = gc.minimize("x**2", start=1e154, method=method)
+    assert r.status == "converged" and r.x[0] == 0.0 and r.fun == 0.0
+    r2 = gc.minimize("x**2 + y**2", start={"x": 8e153, "y": -9e153}, method=method)  # f finite, g . d not
+    assert r2.status == "converged" and abs(r2.x).max() <= 1e-6

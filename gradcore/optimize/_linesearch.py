@@ -40,6 +40,18 @@ def line_search(vg: Callable, x: np.ndarray, f: float, g: np.ndarray, d: np.ndar
     while f keeps falling: this is what lets an unbounded objective run off quickly instead of crawling.
     """
     slope = float(g @ d)
+    if math.isfinite(slope):
+        def linear(c: float) -> float:
+            """c (g . d): the linear prediction of the change of f, times c."""
+            return c * slope
+    else:
+        # g . d overflows (|g| and |d| near 1e154 and beyond), though c1 t (g . d) need not: the
+        # product is taken as ((c u) |g|max) |d|max with u the slope of the scaled vectors.
+        gmax, dmax = float(np.max(np.abs(g))), float(np.max(np.abs(d)))
+        unit = float((g / gmax) @ (d / dmax))
+
+        def linear(c: float) -> float:
+            return c * unit * gmax * dmax
     nev = 0
     error: DomainError | None = None
     for _ in range(MAX_HALVINGS):
@@ -53,9 +65,9 @@ def line_search(vg: Callable, x: np.ndarray, f: float, g: np.ndarray, d: np.ndar
             continue
         error = None
         gt = np.asarray(gt, dtype=float)
-        if math.isfinite(ft) and ft <= f + ARMIJO_C1 * t * slope and np.isfinite(gt).all():
+        if math.isfinite(ft) and ft <= f + linear(ARMIJO_C1 * t) and np.isfinite(gt).all():
             for _ in range(MAX_DOUBLINGS):
-                if not ft - f <= 0.9 * t * slope:
+                if not ft - f <= linear(0.9 * t):
                     break
                 x2 = x + 2 * t * d
                 if not np.isfinite(x2).all():
