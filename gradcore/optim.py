@@ -12,10 +12,12 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .errors import GradcoreError
-from .grad_mode import enable_grad, no_grad
+from .grad_mode import _State, enable_grad
 from .tensors import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam"]
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 class Optimizer:
@@ -65,21 +67,28 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
+        # As `with no_grad():`, without making a context-manager object at every step.
+        previous, _State.enabled = _State.enabled, False
+        try:
+            state = self.state
             for group in self.param_groups:
                 for p in group["params"]:
-                    if isinstance(p, Tensor):
-                        if p.grad is None:
-                            continue
+                    if p.grad is None:
+                        continue
+                    is_tensor = type(p) is Tensor or isinstance(p, Tensor)
+                    if is_tensor:
                         data, grad = p._data, p.grad._data
                     else:
-                        if p.grad is None:
-                            continue
                         # A scalar Value: work on 0-d float64 arrays, then assign the result back.
                         data, grad = np.array(float(p.data)), np.array(float(p.grad))
-                    self._update(data, grad, self.state.setdefault(id(p), {}), group)
-                    if not isinstance(p, Tensor):
+                    s = state.get(id(p))
+                    if s is None:
+                        s = state[id(p)] = {}
+                    self._update(data, grad, s, group)
+                    if not is_tensor:
                         p.data = float(data)
+        finally:
+            _State.enabled = previous
         return loss
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
@@ -102,8 +111,18 @@ def _check_param(p: Any) -> None:
 
 def _subtract_scaled(p: np.ndarray, scale: float, d: np.ndarray) -> None:
     # p -= scale * d in p's own dtype (a float32 parameter stays float32, as in PyTorch).
-    np.subtract(p, np.multiply(scale, d, dtype=p.dtype, casting="same_kind"), out=p,
-                casting="same_kind")
+    if type(scale) is float and p.ndim == 0 == d.ndim and p.dtype == d.dtype == _FLOAT64:
+        # A scalar parameter (a bias): Python's float arithmetic is the same IEEE double
+        # arithmetic, without two ufunc calls on 0-d arrays (about a microsecond each).
+        p[()] = float(p) - scale * float(d)
+    elif type(scale) is float and d.dtype == p.dtype:
+        # The same arithmetic without dtype= and casting= (same_kind is numpy's default for out=),
+        # keywords that slow a small parameter's update. A Python float takes d's dtype; a
+        # numpy float64 learning rate would not, hence the type test.
+        np.subtract(p, np.multiply(scale, d), out=p)
+    else:
+        np.subtract(p, np.multiply(scale, d, dtype=p.dtype, casting="same_kind"), out=p,
+                    casting="same_kind")
 
 
 class SGD(Optimizer):
@@ -130,9 +149,7 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
-                group: dict[str, Any]) -> None:
-        sgd_update(p, g, state, group)
+    # _update(p, g, state, group) is sgd_update itself (set below it): one call less per step.
 
 
 class Adam(Optimizer):
@@ -181,6 +198,9 @@ def sgd_update(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[
             buf += (1.0 - group["dampening"]) * d if group["dampening"] else d
         d = d + momentum * buf if group["nesterov"] else buf
     _subtract_scaled(p, group["lr"], d)
+
+
+SGD._update = staticmethod(sgd_update)  # type: ignore[assignment, method-assign]
 
 
 def adam_update(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:

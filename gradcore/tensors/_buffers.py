@@ -25,6 +25,19 @@ _getrefcount = sys.getrefcount
 _lock = threading.Lock()  # the check "nobody uses it" and the hand-over are one step
 
 
+def _unused_count() -> int:
+    """What getrefcount reports for an array that only a pool list refers to, read in the same
+    loop shape as `empty` uses: interpreters differ in the references their own stack holds (3 on
+    CPython 3.11: the list, the loop variable, the argument), so the count is measured, not assumed."""
+    arrays = [np.empty(0)]
+    for a in arrays:
+        return _getrefcount(a)
+    raise AssertionError("unreachable")
+
+
+_UNUSED = _unused_count()
+
+
 def empty(shape: tuple, dtype: np.dtype) -> np.ndarray | None:
     """An uninitialised array of this shape and dtype made or reused by the pool, or None if the
     array is too small to be worth pooling or the pool is full (the caller then lets numpy allocate).
@@ -43,8 +56,7 @@ def empty(shape: tuple, dtype: np.dtype) -> np.ndarray | None:
         if arrays is None:
             arrays = _pool[key] = []
         for a in arrays:
-            # Referenced by the list, the loop variable and getrefcount's argument: nobody else.
-            if _getrefcount(a) <= 3:
+            if _getrefcount(a) <= _UNUSED:  # the pool's own references only: nobody else uses it
                 return a
         if len(arrays) >= _PER_KEY or _kept + size > MAX_BYTES:
             return None

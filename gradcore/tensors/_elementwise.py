@@ -29,7 +29,9 @@ def _pow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _pow_forward(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if np.ndim(y) == 0 and getattr(y, "dtype", x.dtype) == x.dtype and float(y) == 2.0:
+    # The tensor engine passes arrays; np.ndim and getattr are for other callers, and cost more.
+    if (y.ndim == 0 and y.dtype == x.dtype if type(y) is np.ndarray else
+            np.ndim(y) == 0 and getattr(y, "dtype", x.dtype) == x.dtype) and float(y) == 2.0:
         buf = _buffers.empty(x.shape, x.dtype)
         if buf is not None:
             return np.square(x, out=buf)
@@ -102,6 +104,9 @@ def _scalar_of(g: np.ndarray) -> np.ndarray | None:
     """The 0-d array g broadcasts, if g is one number spread over a shape (what the VJPs of sum and
     mean over all elements send back); otherwise None."""
     if g.ndim and not any(g.strides) and g.base is not None:
+        base = g.base
+        if type(base) is np.ndarray and base.ndim == 0 and base.dtype == g.dtype:
+            return base  # the number itself, as _vjps._spread views it: no copy needed
         return np.asarray(g.flat[0])
     return None
 
@@ -126,11 +131,18 @@ def _square_vjp(table_vjp: Any) -> Any:
     return vjp
 
 
+# A quarter of the largest finite number of each float dtype: below it, 2 * s cannot overflow.
+# (Not longdouble: float(y) == 2.0 would not prove that y is exactly 2.)
+_QUARTER_MAX = {np.dtype(t): 0.25 * float(np.finfo(t).max)
+                for t in (np.float16, np.float32, np.float64)}
+
+
 def square_times(x: np.ndarray, y: np.ndarray | None, s: np.ndarray) -> np.ndarray | None:
     """x * (y * s) when y is the 0-d number 2 and s a 0-d number of x's dtype, small enough that
     2 * s is exact; None otherwise (then the table's rule is evaluated as written)."""
-    if (y is not None and y.ndim == 0 and y == 2 and s.ndim == 0 and x.dtype == y.dtype == s.dtype
-            and abs(float(s)) < 0.25 * float(np.finfo(s.dtype).max)):
+    limit = _QUARTER_MAX.get(s.dtype) if y is not None and x.dtype == y.dtype == s.dtype else None
+    if (limit is not None and y.ndim == 0 and s.ndim == 0 and float(y) == 2.0
+            and abs(float(s)) < limit):
         buf = _buffers.empty(x.shape, x.dtype)
         return np.multiply(x, y * s) if buf is None else np.multiply(x, y * s, out=buf)
     return None

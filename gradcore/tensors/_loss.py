@@ -18,6 +18,13 @@ from ._tensor import Tensor, _lift
 
 _SUB_RULES = ops.PRIMITIVES["sub"].vjps
 _POW_RULE = ops.PRIMITIVES["pow"].vjps[0]
+_FLOAT64 = np.dtype(np.float64)
+# The exponent 2 the node saves for the pow rule, one read-only array per float dtype, made once:
+# the rules only read it.
+_TWO = {np.dtype(d): np.asarray(2, dtype=d) for d in (np.float16, np.float32, np.float64)}
+for _two in _TWO.values():
+    _two.flags.writeable = False
+del _two
 
 
 def _mse_vjp(node: Node, g: np.ndarray) -> list:
@@ -26,7 +33,9 @@ def _mse_vjp(node: Node, g: np.ndarray) -> list:
     Nothing new is derived here; one node instead of three saves a full-size array per step.
     """
     diff, two, count = node.saved
-    g_mean = np.asarray(g / count)
+    # g / count; for a float64 g, Python's float division is the same IEEE division, cheaper.
+    g_mean = np.array(float(g) / count) if g.ndim == 0 and g.dtype == _FLOAT64 else \
+        np.asarray(g / count)
     g_sq = square_times(diff, two, g_mean)  # the pow rule in one pass (see _elementwise.py)
     if g_sq is None:
         g_sq = _POW_RULE(F, g_mean, None, diff, two)
@@ -48,28 +57,33 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     t = target if isinstance(target, Tensor) else _lift(target, input)
     if t is None:
         raise GradcoreError(f"mse_loss: cannot use a {type(target).__name__} as the target")
-    if t._data.shape != input._data.shape:
-        raise GradcoreError(f"mse_loss: input has shape {input._data.shape} but target has shape "
-                            f"{t._data.shape}; reshape one of them so they match")
-    if reduction == "none":
-        return (input - t) ** 2
-    if reduction not in ("mean", "sum"):
-        raise GradcoreError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
     a, b = input._data, t._data
+    if a.shape != b.shape:
+        raise GradcoreError(f"mse_loss: input has shape {a.shape} but target has shape "
+                            f"{b.shape}; reshape one of them so they match")
+    if reduction != "mean":
+        if reduction == "none":
+            return (input - t) ** 2
+        if reduction != "sum":
+            raise GradcoreError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
     buf = _buffers.empty(a.shape, a.dtype) if a.dtype is b.dtype and a.dtype.kind == "f" else None
-    diff = FORWARD.sub(a, b) if buf is None else np.subtract(a, b, out=buf)
-    if input._data.dtype.kind != "f":
-        raise GradcoreError(f"mse_loss needs floating-point tensors, not {input._data.dtype}")
+    diff = FORWARD.sub(a, b) if buf is None else np.subtract(a, b, buf)
+    if a.dtype.kind != "f":
+        raise GradcoreError(f"mse_loss needs floating-point tensors, not {a.dtype}")
     count = diff.size if reduction == "mean" and diff.size else 1
     # The sum of squares without BLAS: a dot product (np.vdot) waits for a second BLAS thread on
     # a busy machine, up to 400x slower; np.einsum measured slower than a multiply and a sum into
     # a reused array (benchmarks/bench_tensor.py, docs/performance.md).
     if diff.ndim:
         sq = _buffers.empty(diff.shape, diff.dtype)
-        total = np.add.reduce(np.multiply(diff, diff, out=sq), axis=None)
+        total = np.add.reduce(np.multiply(diff, diff, sq), None)
         del sq  # back to the pool
     else:
         total = diff * diff
-    two = np.asarray(2, dtype=diff.dtype)
-    return Tensor._make(np.true_divide(total, count, dtype=diff.dtype), (input, t), _MSE,
-                        (diff, two, count))
+    dt = diff.dtype
+    two = _TWO.get(dt)
+    if two is None:
+        two = np.asarray(2, dtype=dt)
+    out = (np.array(float(total) / count) if dt == _FLOAT64 else  # as in Tensor.mean
+           np.true_divide(total, count, dtype=dt))
+    return Tensor._make(out, (input, t), _MSE, (diff, two, count))

@@ -19,12 +19,14 @@ from ..errors import GradcoreError
 from ..grad_mode import _State, is_grad_enabled
 from . import _buffers
 from ._elementwise import ELEMENTWISE, FORWARD, SAVE_PLAN
-from ._node import Node, Op, nodes_from
+from ._node import Node, Op
+from ._sweep import sweep
 from ._vjps import (CAST, CLAMP, CLONE, GETITEM, MATMUL, MAX, MEAN, MIN, RELU, RESHAPE, SUM,
-                    TRANSPOSE, sum_to_shape)
+                    TRANSPOSE)
 
 # Python floats become float32 tensors, as in PyTorch; numpy arrays keep the dtype they have.
 DEFAULT_FLOAT = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
 
 
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -90,7 +92,7 @@ class Tensor:
             for p in parents:
                 if p._requires_grad:
                     t._requires_grad = True
-                    t._node = Node(op, tuple([_link(q) for q in parents]), saved, ctx, data)
+                    t._node = Node(op, tuple(map(_link, parents)), saved, ctx, data)
                     break
         return t
 
@@ -366,10 +368,17 @@ class Tensor:
     def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
              keepdim: bool | None = None) -> "Tensor":
         """Mean over `axis`: sum / count, with gradient g / count sent to every element."""
-        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         x = self._data
         if x.dtype.kind not in "fc":
             raise GradcoreError(f"mean() needs a floating-point tensor, not {x.dtype}")
+        if axis is None and dim is None and x.size and not (keepdims if keepdim is None else keepdim):
+            # A loss: every element into one number. For float64, Python's float division is
+            # numpy's, without the cost of a ufunc call on a numpy scalar.
+            total = np.add.reduce(x, None)
+            out = (np.array(float(total) / x.size) if x.dtype == _FLOAT64 else
+                   np.true_divide(total, x.size, dtype=x.dtype))
+            return Tensor._make(out, (self,), MEAN, None, (None, False, x.shape))
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         # np.mean's own steps (a sum in x's dtype, then a division), without its Python overhead
         total = np.add.reduce(x, axis=axis, keepdims=keepdims)
         count = x.size // max(np.size(total), 1) if x.size else 0
@@ -491,7 +500,7 @@ def _lift(value: Any, like: Tensor) -> Tensor | None:
     """
     if isinstance(value, Tensor):
         return value
-    if type(value) is float and like._data.dtype.kind == "f":  # the common case, made quick
+    if (type(value) is float or type(value) is int) and like._data.dtype.kind == "f":  # made quick
         return Tensor._make(np.asarray(value, dtype=like._data.dtype))
     if isinstance(value, (numbers.Number, np.bool_)) and not isinstance(value, complex):
         dt = like._data.dtype
@@ -543,16 +552,16 @@ def _unary_method(row: ops.Primitive) -> Any:
 
 def _binary(op: Op, forward: Any, plan: dict, a: Tensor, b: Tensor) -> Tensor:
     x, y = a._data, b._data
-    kx, ky = x.dtype.kind, y.dtype.kind
-    if kx != ky:
+    dt = x.dtype
+    if dt is not y.dtype and dt.kind != y.dtype.kind:
         # PyTorch's rule across kinds: an integer (or bool) operand takes the float operand's
         # dtype, so int64 * float32 is float32 (numpy would say float64).
+        kx, ky = dt.kind, y.dtype.kind
         if kx == "f" and ky in "biu":
-            y = y.astype(x.dtype)
+            y = y.astype(dt)
         elif ky == "f" and kx in "biu":
             x = x.astype(y.dtype)
     ra, rb = a._requires_grad, b._requires_grad
-    record = (ra or rb) and _State.enabled
     out = None
     if type(forward) is np.ufunc and x.dtype is y.dtype and x.dtype.kind == "f":
         # Float in, same float out: a large result can go into an array the pool has free.
@@ -560,7 +569,7 @@ def _binary(op: Op, forward: Any, plan: dict, a: Tensor, b: Tensor) -> Tensor:
         buf = _buffers.empty(sx if sx == sy or not sy else sy if not sx else
                              np.broadcast_shapes(sx, sy), x.dtype)
         if buf is not None:
-            out = forward(x, y, out=buf)
+            out = forward(x, y, buf)
     if out is None:
         out = forward(x, y)
     if type(out) is not np.ndarray:
@@ -568,10 +577,13 @@ def _binary(op: Op, forward: Any, plan: dict, a: Tensor, b: Tensor) -> Tensor:
     t = object.__new__(Tensor)
     t._data = out
     t.grad = None
-    if record:
+    if (ra or rb) and _State.enabled:
         save_out, save_x, save_y = plan[(ra, rb)]
         t._requires_grad = True
-        t._node = Node(op, (_link(a), _link(b)),
+        # _link(a), _link(b), written out: this runs for every recorded operation
+        na, nb = a._node, b._node
+        t._node = Node(op, (na if na is not None else a if ra else None,
+                            nb if nb is not None else b if rb else None),
                        (out if save_out else None, x if save_x else None, y if save_y else None),
                        None, out)
     else:
@@ -625,15 +637,20 @@ def matmul(a: Any, b: Any) -> Tensor:
         a = Tensor._make(as_array(a))
     if not isinstance(b, Tensor):
         b = _lift(b, a)
-    # dA reads B and dB reads A: keep each operand only if the other one needs a gradient.
-    saved = (a._data if b._requires_grad else None, b._data if a._requires_grad else None)
     x, y = a._data, b._data
     buf = None
     if x.ndim == 2 and y.ndim in (1, 2) and x.dtype is y.dtype and x.dtype.kind == "f" \
             and x.shape[1] == y.shape[0]:
         buf = _buffers.empty(x.shape[:1] + y.shape[1:], x.dtype)
-    out = np.matmul(x, y) if buf is None else np.matmul(x, y, out=buf)
-    return Tensor._make(out, (a, b), MATMUL, saved, (x.ndim, y.ndim))
+    out = np.matmul(x, y) if buf is None else np.matmul(x, y, buf)
+    t = Tensor._make(out)
+    ra, rb = a._requires_grad, b._requires_grad
+    if (ra or rb) and _State.enabled:  # Tensor._make's recording, written out for two operands
+        t._requires_grad = True
+        # dA reads B and dB reads A: keep each operand only if the other one needs a gradient.
+        t._node = Node(MATMUL, (_link(a), _link(b)), (x if rb else None, y if ra else None),
+                       (x.ndim, y.ndim), t._data)
+    return t
 
 
 def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None
@@ -688,8 +705,7 @@ def _store_grad(t: Tensor, g: np.ndarray, fresh: bool) -> None:
 
 
 def _backward(root: Tensor, gradient: Any = None) -> None:
-    """Reverse-mode sweep: seed d(root)/d(root), then visit nodes children-first, sending each
-    node's gradient to its parents through its op's VJP and summing what arrives at each one."""
+    """Reverse mode: seed d(root)/d(root), run the sweep (_sweep.py), store the leaves' share."""
     if not root._requires_grad:
         raise GradcoreError("backward() needs a tensor that requires grad: create a leaf with "
                             "requires_grad=True and compute from it outside no_grad()")
@@ -697,7 +713,8 @@ def _backward(root: Tensor, gradient: Any = None) -> None:
         if root._data.size != 1:
             raise GradcoreError(f"backward() without an argument needs a single-element tensor; "
                                 f"this one has shape {root._data.shape}: pass gradient=...")
-        seed = np.ones(root._data.shape, dtype=root._data.dtype)
+        shape = root._data.shape  # np.array makes the usual 0-d seed 5x quicker than np.ones
+        seed = np.ones(shape, root._data.dtype) if shape else np.array(1, root._data.dtype)
     else:
         seed = np.array(gradient._data if isinstance(gradient, Tensor) else gradient,
                         dtype=root._data.dtype)
@@ -707,43 +724,5 @@ def _backward(root: Tensor, gradient: Any = None) -> None:
     if root._node is None:
         _store_grad(root, seed, True)
         return
-    # pending[id(x)] = [x, gradient so far, whether backward owns that array], for nodes and leaves
-    pending: dict[int, list] = {id(root._node): [root._node, seed, True]}
-    for node in nodes_from(root._node):
-        entry = pending.pop(id(node), None)
-        if entry is None:
-            continue
-        g = entry[1]
-        if node.retain is not None:
-            kept = node.retain()
-            if kept is not None:
-                _store_grad(kept, g, False)
-        for parent, gp in zip(node.parents, node.op.vjp(node, g)):
-            if parent is None or gp is None:
-                continue
-            if type(gp) is not np.ndarray:
-                gp = np.asarray(gp)
-            # Backward may keep or add into gp only if nobody else holds it: not the upstream
-            # array passed through (d(x+y)/dx = g), not a view (reshape, broadcast, split).
-            new = gp is not g and gp.base is None and gp.flags.writeable
-            if type(parent) is Node:
-                shape, dtype = parent.shape, parent.dtype
-            else:
-                shape, dtype = parent._data.shape, parent._data.dtype
-            if gp.shape != shape or gp.dtype != dtype:
-                summed = sum_to_shape(gp, shape, dtype)
-                # A sum or a cast allocates (ours to keep); a bare broadcast is a read-only view.
-                new = new if summed is gp else summed.flags.writeable
-                gp = summed
-            key = id(parent)
-            seen = pending.get(key)
-            if seen is None:
-                pending[key] = [parent, gp, new]
-            elif seen[2]:
-                np.add(seen[1], gp, out=seen[1])
-            else:
-                seen[1] = np.asarray(seen[1] + gp)  # 0-d sums come back as scalars
-                seen[2] = True
-    # What is left is the leaves' share.
-    for leaf, g, fresh in pending.values():
+    for leaf, (g, fresh) in sweep(root._node, seed, True, _store_grad).items():
         _store_grad(leaf, g, fresh)

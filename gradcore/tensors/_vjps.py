@@ -15,13 +15,15 @@ from ._elementwise import F
 from ._node import Node, Op
 
 _MUL_RULE_X = ops.PRIMITIVES["mul"].vjps[0]
+_FLOAT64 = np.dtype(np.float64)
 
 
 def sum_to_shape(g: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
     """Undo broadcasting: sum g over the axes that broadcasting added or stretched, so that the
     gradient has exactly the input's shape (and dtype). This is the one place broadcasting is undone."""
     if not shape and g.ndim:
-        g = np.asarray(np.add.reduce(g, axis=None))  # the common case: a scalar parameter
+        g = np.asarray(np.add.reduce(g, None))  # the common case: a scalar parameter
+        return g if g.dtype == dtype else g.astype(dtype)
     if g.shape != shape:
         lead = g.ndim - len(shape)
         if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[lead:])):
@@ -111,6 +113,9 @@ def _mean_vjp(node: Node, g: np.ndarray) -> list:
     # d(mean x)/dx_i = 1/count.
     axis, keepdims, shape = node.ctx
     count = max(math.prod(shape) // max(math.prod(node.shape), 1), 1)
+    if g.ndim == 0 and g.dtype == _FLOAT64:
+        # The loss's case: Python's float division is the same IEEE double division, cheaper.
+        return [_spread(np.array(float(g) / count), shape, axis, keepdims)]
     return [_spread(np.asarray(g / count), shape, axis, keepdims)]
 
 
