@@ -11,17 +11,18 @@ from typing import Any
 from .errors import DomainError, GradcoreError, NotDifferentiableError, NumericOverflowError, ParseError
 from .expr import Expr, const, simplify, var
 from .parse import parse
-from .grad_mode import enable_grad, is_grad_enabled, no_grad
 # The packages are named codegen, optimize and tensors, so gc.compile, gc.minimize and gc.tensor are
 # plainly the functions: no module shadows them, whatever is imported first.
 from .codegen import CompiledExpr, EngineExpr, compile
 from .optimize import OptimizeResult, maximize, minimize
 
 # Loaded on first use (PEP 562), so `python -m gradcore minimize ...` does not pay for the teaching
-# views, the scalar engine, the Tensor engine or the tutorials' modules: name -> (module, attribute
-# or None).
+# views, the scalar engine, the Tensor engine, the autograd switch or the tutorials' modules:
+# name -> (module, attribute or None).
 _LAZY: dict[str, tuple[str, str | None]] = {
     "Value": ("value", "Value"), "grad": ("value", "grad"),
+    "no_grad": ("grad_mode", "no_grad"), "enable_grad": ("grad_mode", "enable_grad"),
+    "is_grad_enabled": ("grad_mode", "is_grad_enabled"),
     "gradient": ("calculus", "gradient"), "hessian": ("calculus", "hessian"),
     "check_gradient": ("check", "check_gradient"), "GradientCheck": ("check", "GradientCheck"),
     "to_dot": ("viz", "to_dot"), "to_mermaid": ("viz", "to_mermaid"), "trace": ("viz", "trace"),

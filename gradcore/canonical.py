@@ -13,7 +13,6 @@ c*(a + b), (a*b)**2) inside one run that counts their work; split, they would im
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any, Callable, Iterable
 
 from .ops import Record
@@ -34,11 +33,29 @@ _EXACT = 2 ** 53
 # Expanding products of sums inside a sum is tried only when it makes at most this many products.
 _EXPAND_TERMS = 16
 
-_HALF = Fraction(1, 2)
 _ADD = ("add", "sub", "neg")
 _MUL = ("mul", "div")
 _POS, _NONNEG = 2, 1
 
+
+class _NoFractionYet:
+    """Stands for fractions.Fraction until the first exact quotient is made: nothing is an instance."""
+
+
+# Exact quotients (x/3 stays a third) are fractions.Fraction. That module, with decimal, which it
+# imports, costs about 2 ms of start-up, and most formulas never make a quotient (x**2 + 2*x + 3 does
+# not), so it is imported by _fraction() when the first one is made. Until then no number can be a
+# Fraction, and the isinstance tests read the stand-in above.
+Fraction: type = _NoFractionYet
+
+
+def _fraction(p: int, q: int = 1) -> Any:
+    """The exact quotient p/q, a Fraction; fractions is imported here, on first use (see above)."""
+    global Fraction
+    if Fraction is _NoFractionYet:
+        import fractions
+        Fraction = fractions.Fraction
+    return Fraction(p, q)
 
 
 class Simplified(Record):
@@ -154,7 +171,7 @@ def _power(c: Any, k: int) -> Any:
     if isinstance(c, (int, Fraction)) and abs(c) != 1 and abs(k) > 64:
         c = float(c)
     elif isinstance(c, int) and k < 0:
-        c = Fraction(c)
+        c = _fraction(c)
     try:
         return _checked(c ** int(k))
     except (OverflowError, ZeroDivisionError):
@@ -577,7 +594,7 @@ class _Simplifier:
     def power_expr(self, b: Any, x: Any) -> Any:
         if x == 1:
             return b
-        if isinstance(x, Fraction) and x == _HALF:
+        if isinstance(x, Fraction) and x.numerator == 1 and x.denominator == 2:
             return self.node("sqrt", b)
         exponent = self.number_expr(x) if _isnum(x) else x
         return self.node("pow", b, exponent)
@@ -628,7 +645,7 @@ class _Simplifier:
         if op == "exp" and a.op == "log" and self.positive(a.args[0]):
             return a.args[0]
         if op == "sqrt":  # sqrt(u) is u**(1/2), so sqrt(u)**2 = u and sqrt(u)*u = u**(3/2)
-            return self.power(a, self.number_expr(_HALF))
+            return self.power(a, self.number_expr(_fraction(1, 2)))
         return self.node(op, a)
 
     def positive(self, root: Any) -> bool:
@@ -697,7 +714,7 @@ def _exact_value(op: str, v: Any) -> Any:
     if v == 0 and op in ("cos", "cosh", "exp"):
         return 1
     if v == 0 and op == "sigmoid":
-        return Fraction(1, 2)
+        return _fraction(1, 2)
     if v == 1 and op in ("log", "acos"):
         return 0
     if op == "abs":

@@ -11,7 +11,7 @@ import math
 import weakref
 from typing import Any, Callable, Mapping, Sequence
 
-from . import _sympy, canonical, ops
+from . import canonical, ops
 from .errors import DomainError, GradcoreError
 from .ops import PRIMITIVES, Primitive
 from .printing import to_latex, to_text
@@ -208,14 +208,17 @@ class Expr:
     def _repr_latex_(self) -> str:
         return "$" + self.latex() + "$"
 
-    # ---- sympy bridge (sympy itself loads on first use) ----------------------------------------
+    # ---- sympy bridge (sympy itself loads on first use; so does the bridge, _sympy, which the
+    # command line's start-up would otherwise load for nothing) --------------------------------
     def to_sympy(self) -> Any:
         """The same formula as a sympy expression, built node by node (no text parsing)."""
+        from . import _sympy
         return _sympy.to_sympy(self)
 
     @staticmethod
     def from_sympy(expr: Any) -> "Expr":
         """Convert a sympy expression made of table functions; anything else is a GradcoreError."""
+        from . import _sympy
         return _sympy.from_sympy(expr, const=const, var=var, call=call)
 
     # ---- operators: __add__, __radd__, ..., __neg__ come from ops.OPERATORS (see the end of the

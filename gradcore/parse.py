@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import keyword
 import math
-import re
 
 from . import ops
 from .errors import DomainError, NumericOverflowError, ParseError
@@ -21,7 +20,6 @@ MAX_OPERATORS = 1_000   # pending operators (long runs of signs or right-nested 
 
 # ASCII digits only: str.isdigit and \d also accept '²' and other scripts' digits.
 _DIGITS = "0123456789"
-_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Names: letters of any script (Unicode categories L*: str.isalpha), ASCII digits after the first
 # character, and '_'; each is NFKC-normalised, as Python normalises identifiers, so a fullwidth 'ｘ'
 # is x. Digits of other scripts and look-alike punctuation (the Greek question mark ';') are not
@@ -71,6 +69,33 @@ class _Token:
         return "the end of the text" if self.kind == END else repr(self.text)
 
 
+def _number_end(text: str, i: int) -> int:
+    """Where the number starting at i ends: digits, '.', digits (either run may be empty, not both:
+    the caller has seen a digit at i or after the '.'), then e or E, an optional sign and digits.
+
+    (A scan rather than a regular expression: compiling the pattern cost more start-up time than
+    the command line spends parsing.)
+    """
+    n = len(text)
+    j = _digits_end(text, i)
+    if j < n and text[j] == ".":
+        j = _digits_end(text, j + 1)
+    if j < n and text[j] in "eE":
+        k = j + 2 if text.startswith(("+", "-"), j + 1) else j + 1
+        end = _digits_end(text, k)
+        if end > k:  # an exponent needs a digit: in 2e and 2e+x, e is a name
+            j = end
+    return j
+
+
+def _digits_end(text: str, i: int) -> int:
+    """The end of the run of ASCII digits starting at i."""
+    n = len(text)
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    return i
+
+
 def _tokens(text: str) -> list[_Token]:
     out: list[_Token] = []
     i, n = 0, len(text)
@@ -80,11 +105,12 @@ def _tokens(text: str) -> list[_Token]:
             i += 1
             continue
         if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
-            m = _NUMBER.match(text, i)
-            out.append(_Token(NUM, m.group(), i))
-            i = m.end()
-            if m.group() == "0" and i < n and text[i] in "xXbBoO" and i + 1 < n and text[i + 1].isalnum():
-                raise ParseError("hexadecimal, binary and octal literals are not supported", text, i - 1)
+            end = _number_end(text, i)
+            number = text[i:end]
+            out.append(_Token(NUM, number, i))
+            if number == "0" and end + 1 < n and text[end] in "xXbBoO" and text[end + 1].isalnum():
+                raise ParseError("hexadecimal, binary and octal literals are not supported", text, i)
+            i = end
             continue
         if ch.isalpha() or ch == "_":
             end = i + 1

@@ -8,6 +8,7 @@ keeps the output linear in the number of graph nodes however much the graph shar
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from typing import Any, Iterable, Mapping
@@ -213,18 +214,20 @@ def _mathml_word(word: str) -> str:
 
 
 # Structure that opens before the first token of a factor: skipped when deciding how a product reads.
-_OPENING = re.compile(r"(?:<(?:mrow|msup|msub|mfrac|msqrt)>)+")
+# A pattern, not a compiled one: re compiles it (once) when MathML is first written, not at import.
+_OPENING = r"(?:<(?:mrow|msup|msub|mfrac|msqrt)>)+"
 
 
 def _join_mathml(pieces: list) -> str:
     """Concatenate the pieces, filling each product gap with an invisible times, or a visible dot
     where juxtaposition would misread: before a number (2·3, x·2) or a fraction after a number."""
+    opening = re.compile(_OPENING)
     out = []
     for i, piece in enumerate(pieces):
         if piece is not _GAP:
             out.append(piece)
             continue
-        after = next((p for p in pieces[i + 1:i + 64] if p is not _GAP and p and not _OPENING.fullmatch(p)), "")
+        after = next((p for p in pieces[i + 1:i + 64] if p is not _GAP and p and not opening.fullmatch(p)), "")
         first = next((p for p in pieces[i + 1:i + 64] if p is not _GAP and p), "")
         digit_next = after.startswith(("<mn>", "<mo>" + _MINUS)) and not first.startswith("<mfrac>")
         fraction_after_number = first.startswith("<mfrac>") and (out[-1] if out else "").endswith("</mn>")
@@ -380,8 +383,10 @@ def shared_names(root: Any, threshold: int = SHARE_THRESHOLD,
 
 def fresh_prefix(variables: Iterable[str]) -> str:
     """A letter for named intermediates (u1, u2, ...) that no variable's name could be taken for."""
-    taken = {m.group(1) for v in variables if (m := re.fullmatch(r"(\D+)\d+", v))}
-    return next(p for p in ("u", "v", "w", "s", "t", "q") + tuple("u" * k for k in range(2, 99))
+    # Only a name ending in a digit can match, so most formulas never compile the pattern.
+    taken = {m.group(1) for v in variables if v[-1:].isdecimal() and (m := re.fullmatch(r"(\D+)\d+", v))}
+    # The long candidates (uu, uuu, ...) are made only when the six letters are all taken.
+    return next(p for p in itertools.chain(("u", "v", "w", "s", "t", "q"), ("u" * k for k in range(2, 99)))
                 if p not in taken)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 import keyword
-import re
 from typing import Sequence
 
 from ..ops import PRIMITIVES
@@ -45,9 +44,8 @@ BUILTINS = ("type", "float", "ArithmeticError", "ValueError")
 MODULE = "gradcore.compiled"
 FILENAME = "<gradcore.codegen {mode}>"
 
-_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-# Anything shaped like TEMPORARY (op_<n>, and var_<n> for RENAMED), or like ADJOINT and SECOND_ADJOINT.
-_GENERATED = re.compile(r"(?:%s)_\d+|d\w*_\w*" % "|".join(sorted({*PRIMITIVES, "var"})))
+# The <op> of TEMPORARY names, and RENAMED's "var".
+_NUMBERED = frozenset({*PRIMITIVES, "var"})
 _RESERVED = frozenset({*dir(builtins), MATH, NUMPY, JAX, JAX_NUMPY, TORCH, *PRIMITIVES, *ENTRIES, *HELPERS})
 
 
@@ -65,8 +63,21 @@ def safe_names(variables: Sequence[str]) -> tuple[str, ...]:
     """
     out = []
     for i, name in enumerate(variables):
-        ok = (_IDENT.fullmatch(name) is not None and _GENERATED.fullmatch(name) is None
-              and not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
-              and name not in _RESERVED)
+        ok = (_plain(name) and not _generated(name) and not keyword.iskeyword(name)
+              and not keyword.issoftkeyword(name) and name not in _RESERVED)
         out.append(name if ok else RENAMED.format(index=i))
     return tuple(out)
+
+
+# These two are string tests rather than regular expressions: compiling the patterns cost more of
+# the command line's start-up than every later call together.
+def _plain(name: str) -> bool:
+    """Whether `name` is [A-Za-z][A-Za-z0-9_]*: an ASCII identifier not starting with '_'."""
+    return name.isascii() and name.isidentifier() and name[0] != "_"
+
+
+def _generated(name: str) -> bool:
+    """Whether a plain name is shaped like a generated one: like TEMPORARY or RENAMED (<op>_<digits>,
+    var_<digits>), or like ADJOINT and SECOND_ADJOINT ('d', then a '_' somewhere after it)."""
+    op, _, n = name.rpartition("_")
+    return (op in _NUMBERED and n.isdigit()) or (name[0] == "d" and "_" in name[1:])

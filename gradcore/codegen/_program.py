@@ -9,6 +9,7 @@ import builtins
 import functools
 import math
 import numbers
+import sys
 import warnings
 from _thread import allocate_lock  # threading.Lock itself; the threading module costs a millisecond at start-up
 import weakref
@@ -20,7 +21,6 @@ from .. import ops
 from ..errors import DomainError, GradcoreError, NotDifferentiableError
 from ..expr import Expr
 from ..ops import PRIMITIVES
-from . import _dask
 from ._engines import ENGINES, load
 from ._naming import (ADJOINT, BUILTINS, DISPATCH, EXPLAIN, FILENAME, FIRST_ORDER, MATH, MATRIX,
                       MODULE, NUMPY, SECOND_ADJOINT, safe_names, temporary)
@@ -218,9 +218,13 @@ class _Program:
     def call_arrays(self, kind: str, args: tuple, block: tuple | None = None) -> Any:
         """The numpy path: broadcast the arguments, run the array code, shape the results. Dask
         arrays run it chunk by chunk, lazily; `block` is (the chunk's offset, the whole shape) then."""
-        if _dask.has_dask(args):
-            return _dask.blockwise(functools.partial(_run_block, self.expr, kind), kind, args,
-                                   len(self.entries[kind][0]) if kind != "hessian" else len(self.variables))
+        # A caller with dask arrays has imported dask.array; until then no argument can be one, and
+        # _dask stays unloaded (the command line's start-up does not need it).
+        if "dask.array" in sys.modules:
+            from . import _dask
+            if _dask.has_dask(args):
+                return _dask.blockwise(functools.partial(_run_block, self.expr, kind), kind, args,
+                                       len(self.entries[kind][0]) if kind != "hessian" else len(self.variables))
         arrays = []
         for name, a in zip(self.variables, args):
             if isinstance(a, numbers.Real) and not isinstance(a, np.ndarray):
