@@ -513,6 +513,20 @@ class _Simplifier:
             for b, x in fs:
                 x = self.scale(x, k)
                 bases[b] = self.add_exponents(bases[b], x) if b in bases else x
+        # A product kept whole under a fractional power ((x/y)**(1/2): sqrt(x/y)) whose powers add
+        # up to a whole number is a product like any other again: sqrt(x/y)**2 * y = (x/y) * y = x.
+        whole = [b for b, x in bases.items() if b in self.prods and _integer(x) and x != 0]
+        while whole:
+            for b in whole:
+                x = bases.pop(b)
+                c, fs = self.prods[b]
+                self.spend(1 + len(fs))
+                if c != 1:
+                    coef = _mul(coef, _power(c, x))
+                for f, y in fs:
+                    y = self.scale(y, x)
+                    bases[f] = self.add_exponents(bases[f], y) if f in bases else y
+            whole = [b for b, x in bases.items() if b in self.prods and _integer(x) and x != 0]
         for b in [b for b, x in bases.items() if b in self.sums and _integer(x)]:
             minus = self.negated(b)  # (1 - y)*(y - 1)**2 = -(y - 1)**3
             if minus in bases and _integer(bases[minus]) and b in bases:

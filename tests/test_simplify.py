@@ -54,6 +54,8 @@ def test_derivatives_print_in_textbook_form(text: str, var: str, expected: str) 
     ("(x+1)*(x-1)", "(x + 1)*(x - 1)"),    # a product alone stays factored, as written
     ("(x+1)*(x-1) + 1", "x**2"),          # inside a sum it is multiplied out when that is smaller
     ("sqrt(x)*sqrt(x)", "x"),
+    ("sqrt(x/y)*sqrt(x/y)*y", "x"),       # the quotient under the root, whole again, cancels y
+    ("1/y*(1/(2*sqrt(x/y))*(1/sqrt(x/y)))", "1/(2*x)"),  # d/dx log(sqrt(x/y)), in one pass
     ("(x*y)**2", "x**2*y**2"),
     ("(1 - y)*(y - 1)**2", "-(y - 1)**3"),
     ("exp(log(x))", "exp(log(x))"),       # x <= 0 is outside its domain, so it is not x
