@@ -9,14 +9,14 @@ import math
 import os
 import re
 import sys
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from ._argv import plain_args
 from ._flags import Usage as _Usage, check_point, full_point as _full_point, parse_assignments
 from ._version import __version__
 from .errors import GradcoreError, ParseError
 
-if TYPE_CHECKING:  # argparse itself loads only when build_parser runs (see _plain_args)
+if TYPE_CHECKING:  # argparse itself loads only when build_parser runs (see _argv.py)
     import argparse
 
 __all__ = ["main"]
@@ -525,7 +525,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     the top level's own messages do not list the subcommands (its metavar is COMMAND), so when
     main() knows the subcommand it need not spend start-up time building the others.
     """
-    import argparse  # here, not at the top: a plain command line is read without it (see _plain_args)
+    import argparse  # here, not at the top: a plain command line is read without it (see _argv.py)
 
     class _Parser(argparse.ArgumentParser):
         # argparse prints usage and exits itself; route its complaints through our one-line policy.
@@ -550,104 +550,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-# ---- a plain command line, read without argparse ------------------------------------------------
-#
-# argparse, with gettext and locale, which it loads to translate its messages, and the building of
-# the parser cost about as much start-up as gradcore's own modules. A command line made only of a
-# subcommand, its formula and options spelled out in full, each value a separate word that does not
-# start with '-' (minimize "x**2+2*x+3" --method gd --lr 0.01) is read here instead, from the same
-# add_argument calls. Anything else (--help, an abbreviation, --lr=0.1, a formula starting with '-',
-# a value argparse would refuse, any mistake) goes to argparse, which reads it, or words its
-# complaint, exactly as it always did.
-
 # Subcommands whose arguments only argparse reads: explain adjusts the parser's own option matching.
 _ARGPARSE_ONLY = frozenset({"explain"})
-
-
-class _Declared:
-    """Stands in for a subcommand's parser while its add-arguments function runs, and records what
-    each argument is. Any argparse feature beyond store, store_true and append of one value per
-    word leaves the subcommand to argparse (`plain` is False)."""
-
-    _PLAIN_KEYS = frozenset({"help", "metavar", "default", "type", "choices", "action", "required"})
-    _PLAIN_ACTIONS = ("store", "store_true", "append")
-
-    def __init__(self, prog: str) -> None:
-        self.prog = prog
-        self.epilog: str | None = None
-        self.plain = True
-        self.positionals: list[str] = []
-        self.options: dict[str, tuple[str, str, Any, Any]] = {}  # "--lr" -> (dest, action, type, choices)
-        self.required: list[str] = []
-        self.defaults: dict[str, Any] = {}
-
-    def add_argument(self, *names: str, **kwargs: Any) -> None:
-        action = kwargs.get("action", "store")
-        if set(kwargs) - self._PLAIN_KEYS or action not in self._PLAIN_ACTIONS:
-            self.plain = False
-            return
-        if not names[0].startswith("-"):  # a positional: one word, stored as it is
-            if len(names) > 1 or set(kwargs) - {"help", "metavar"}:
-                self.plain = False
-            self.positionals.append(names[0])
-            return
-        # argparse's dest: the first --long spelling, '-' read as '_'.
-        dest = next((n[2:] for n in names if n.startswith("--")), names[0][1:]).replace("-", "_")
-        default = kwargs.get("default", False if action == "store_true" else None)
-        if isinstance(default, str) and kwargs.get("type") is not None:
-            default = kwargs["type"](default)  # argparse converts a default given as text
-        self.defaults[dest] = default
-        if kwargs.get("required"):
-            self.required.append(dest)
-        for name in names:
-            self.options[name] = (dest, action, kwargs.get("type"), kwargs.get("choices"))
-
-
-def _plain_args(words: Sequence[str]) -> SimpleNamespace | None:
-    """What argparse would read from `words` (the subcommand first), when they are plain (see
-    above); None when argparse must read them."""
-    if not words or words[0] not in _COMMANDS or words[0] in _ARGPARSE_ONLY:
-        return None
-    declared = _Declared(f"gradcore {words[0]}")
-    _COMMANDS[words[0]][1](declared)
-    if not declared.plain:
-        return None
-    values: dict[str, Any] = {"command": words[0], **declared.defaults}
-    given: set[str] = set()
-    positionals: list[str] = []
-    rest = iter(words[1:])
-    for word in rest:
-        if not word.startswith("-"):
-            positionals.append(word)
-            continue
-        if word not in declared.options:
-            return None
-        dest, action, convert, choices = declared.options[word]
-        given.add(dest)
-        if action == "store_true":
-            values[dest] = True
-            continue
-        text = next(rest, None)
-        if text is None or text.startswith("-"):
-            return None
-        try:
-            value = text if convert is None else convert(text)
-        except (TypeError, ValueError):
-            return None
-        if choices is not None and value not in choices:
-            return None
-        values[dest] = [*(values[dest] or []), value] if action == "append" else value
-    if len(positionals) != len(declared.positionals) or not given.issuperset(declared.required):
-        return None
-    values.update(zip(declared.positionals, positionals))
-    return SimpleNamespace(**values)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status instead of raising."""
     words = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = _plain_args(words)
+        args = None if words and words[0] in _ARGPARSE_ONLY else plain_args(words, _COMMANDS)
         if args is None:
             # The first word names the subcommand when it is one (the top level has options only).
             args = build_parser(words[0] if words and words[0] in _COMMANDS else None).parse_args(words)

@@ -1,4 +1,4 @@
-"""The plain command-line reader (cli._plain_args) against argparse: on any command line it accepts,
+"""The plain command-line reader (gradcore._argv) against argparse: on any command line it accepts,
 it reads exactly what argparse reads; whatever argparse refuses, it leaves to argparse."""
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import gradcore.cli as cli
+from gradcore._argv import Declared, plain_args
 
 COMMANDS = sorted(c for c in cli._COMMANDS if c not in cli._ARGPARSE_ONLY)
 
 
 def _options(command: str) -> tuple[list[str], dict[str, tuple]]:
-    declared = cli._Declared(f"gradcore {command}")
+    declared = Declared(f"gradcore {command}")
     cli._COMMANDS[command][1](declared)
     assert declared.plain, command  # every subcommand but explain can be read without argparse
     return declared.positionals, declared.options
@@ -47,6 +48,11 @@ def command_lines(draw: st.DrawFn) -> list[str]:
     return words
 
 
+def _plain(words: list[str]):
+    """What main() reads without argparse (None: argparse reads it)."""
+    return None if words and words[0] in cli._ARGPARSE_ONLY else plain_args(words, cli._COMMANDS)
+
+
 def _argparse_reads(words: list[str]) -> dict | None:
     try:
         return vars(cli.build_parser(words[0]).parse_args(words))
@@ -57,7 +63,7 @@ def _argparse_reads(words: list[str]) -> dict | None:
 @settings(max_examples=600, deadline=None)
 @given(command_lines())
 def test_the_plain_reader_reads_what_argparse_reads(words: list[str]) -> None:
-    plain = cli._plain_args(words)
+    plain = _plain(words)
     if plain is not None:
         assert vars(plain) == _argparse_reads(words), words
 
@@ -70,7 +76,7 @@ def test_the_plain_reader_reads_what_argparse_reads(words: list[str]) -> None:
     ["grad", "x*y", "--at", "x=1,y=2"],
 ])
 def test_common_command_lines_are_read_without_argparse(words: list[str]) -> None:
-    plain = cli._plain_args(words)
+    plain = _plain(words)
     assert plain is not None and vars(plain) == _argparse_reads(words)
 
 
@@ -80,7 +86,7 @@ def test_common_command_lines_are_read_without_argparse(words: list[str]) -> Non
     ["explain", "x**2"], ["nope"], [],
 ])
 def test_anything_else_is_left_to_argparse(words: list[str]) -> None:
-    assert cli._plain_args(words) is None
+    assert _plain(words) is None
 
 
 def test_the_plain_path_does_not_load_argparse() -> None:

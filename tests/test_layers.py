@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "value": 3, "_value_kernels": 3, "tensors": 3, "codegen": 3,
     "calculus": 4, "check": 4, "optim": 4, "nn": 4, "datasets": 4, "optimize": 4, "fitting": 4, "data": 4, "utils": 4,
     "viz": 5,
-    "cli": 6, "_flags": 6,
+    "cli": 6, "_flags": 6, "_argv": 6,
     "__init__": 7, "__main__": 7,
 }
 
