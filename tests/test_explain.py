@@ -130,14 +130,20 @@ def test_the_check_table_has_the_three_methods_and_tolerances(worked: str) -> No
 
 
 @pytest.mark.parametrize("formula, at, cell", [
-    ("log(x)", {"x": 1e-7}, "agrees with sympy (finite differences n/a)"),
-    ("sign(acos(0.9*tanh(y)))", {"y": 0.0}, "agrees with finite differences (sympy n/a)"),
+    ("log(x)", {"x": 1e-7}, "agree (FD n/a)"),
+    ("sign(acos(0.9*tanh(y)))", {"y": 0.0}, "agree (sympy n/a)"),
 ])
 def test_a_check_row_names_the_comparison_it_could_not_make(formula: str, at: dict, cell: str) -> None:
     from gradcore.viz._explain_sections import check_section
 
     section = check_section(gc.parse(formula), at)
     assert f'<span class="ok">{cell}</span>' in section and ">agree<" not in section
+
+
+def test_the_derivation_summary_counts_its_steps_in_words() -> None:
+    one = gc.explain("log(x)", {"x": 2.0}).html
+    assert "How it is derived: 1 step, one rule of the table<" in one
+    assert re.search(r"How it is derived: \d+ steps, one rule of the table each<", gc.explain(WORKED, AT).html)
 
 
 def test_a_check_row_with_no_comparison_is_not_an_agreement() -> None:

@@ -97,7 +97,9 @@ def _steps(expr: Expr, variable: str, partial: bool) -> tuple[Expr, str]:
         items.append(f'<li><div class="step">{line}</div></li>')
         size += len(line)
     head = _math(_d(variable, partial, to_mathml(expr, shared=None, element=False)), display=True)
-    body = (f"<details><summary>How it is derived: {len(d.steps)} steps, one rule of the table each"
+    n = len(d.steps)
+    counted = "1 step, one rule of the table" if n == 1 else f"{n} steps, one rule of the table each"
+    body = (f"<details><summary>How it is derived: {counted}"
             f"</summary>{head}<ol class=\"steps\">{''.join(items)}</ol></details>")
     return d.result, body
 
@@ -286,9 +288,9 @@ def _row_verdict(ad_ok: bool | None, fd_ok: bool | None) -> str:
     if ad_ok is None and fd_ok is None:
         return '<span class="bad">not checked</span>'
     if ad_ok is None:
-        return '<span class="ok">agrees with finite differences (sympy n/a)</span>'
+        return '<span class="ok">agree (sympy n/a)</span>'
     if fd_ok is None:
-        return '<span class="ok">agrees with sympy (finite differences n/a)</span>'
+        return '<span class="ok">agree (FD n/a)</span>'
     return '<span class="ok">agree</span>'
 
 
