@@ -462,11 +462,35 @@ def _smooth_at(expr, point, margin=1e-3) -> bool:
     return True
 
 
+# Where the table's float rules for tanh and sigmoid lose digits (docs/expressions.md): past these
+# arguments 1 - tanh(x)**2 and 1 - sigmoid(x) keep fewer than the 12 digits the comparison with
+# sympy asks for. Such points are ill-conditioned for the rule, not disagreements of the engines.
+_SATURATED = {"tanh": 4.5, "sigmoid": 8.0}
+
+
+def _well_conditioned_at(expr, point) -> bool:
+    """False if a tanh or sigmoid in expr is evaluated where its rule loses digits (see above)."""
+    built, _ = build_nodes(expr, point)
+    for node in expr.nodes():
+        limit = _SATURATED.get(node.op)
+        if limit is not None and abs(float(built[node.args[0]])) > limit:
+            return False
+    return True
+
+
+def test_saturated_tanh_is_ill_conditioned_and_excluded_but_moderate_arguments_are_kept() -> None:
+    # The case a random run found: tanh((x + x)**2) at x = 2 is tanh(16), where AD keeps 3 digits.
+    f = gc_.parse("tanh((x + x)**2)")
+    assert not _well_conditioned_at(f, {"x": 2.0}) and _well_conditioned_at(f, {"x": 1.0})
+    report = gc_.check_gradient(gc_.parse("tanh(x)"), {"x": 4.5})
+    assert report.passed  # at the limit the rule still has the digits the check asks for
+
+
 @settings(max_examples=300)
 @given(expressions(), points())
 @example(raw("sign", raw("acos", raw("mul", const(0.9), raw("tanh", var("y"))))), {"x": 0.0, "y": 0.0, "z": 0.0})
 def test_autograd_sympy_and_finite_differences_agree(expr, point):
-    assume(_smooth_at(expr, point))
+    assume(_smooth_at(expr, point) and _well_conditioned_at(expr, point))
     report = gc_.check_gradient(expr, point)
     for p in report.partials:
         # ad_ok is None only where sympy cannot differentiate at all: it leaves sign(acos(u))'
