@@ -160,7 +160,8 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
                    help="stop after this much wall time (status max_iter, reason timeout)")
     p.add_argument("--verbose", action="store_true",
                    help="also print the test that decided the status, and the raw point")
-    p.add_argument("--log-every", type=int, metavar="N", help="print a progress row every N iterations")
+    p.add_argument("--log-every", type=int, metavar="N",
+                   help="print a progress row every N iterations (with --starts, each row names its run)")
     p.add_argument("--exact", action="store_true",
                    help="ask sympy for an exact critical point near the answer (at most 2 s)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -207,20 +208,36 @@ def _optimize(args: argparse.Namespace, direction: str) -> int:
         plot.check_path(args.plot)
     log = sys.stderr if args.json else sys.stdout
     callback = None
+    # With several starts each row says which run it is from, numbered as the runs begin (a run
+    # begins at iteration 0; a start where f is undefined has no rows), and every run's last
+    # iteration is shown, as a single run's is.
+    labelled = (args.starts or 1) > 1
+    seen: list = [0, None]  # the runs begun so far, and the last entry of the current one
     if args.log_every and not args.quiet:
         every = args.log_every
-        print(log_header(expr.variables), file=log)
+        print(("run  " if labelled else "") + log_header(expr.variables), file=log)
+
+        def show(entry) -> None:
+            print((f"{seen[0]:>3}  " if labelled else "") + log_line(entry), file=log)
 
         def callback(entry) -> None:
+            if entry.nit == 0:
+                last_of_previous_run()
+                seen[0] += 1
+            seen[1] = entry
             if entry.nit % every == 0:
-                print(log_line(entry), file=log)
+                show(entry)
+
+        def last_of_previous_run() -> None:
+            if seen[1] is not None and seen[1].nit % every:
+                show(seen[1])
 
     run = minimize if direction == "minimize" else maximize
     result = run(expr, start=start or None, method=args.method, lr=args.lr, tol=args.tol,
                  max_iter=args.max_iter, starts=args.starts, seed=args.seed, callback=callback,
                  timeout=args.timeout)
-    if callback is not None and result.history and result.history[-1].nit % args.log_every:
-        print(log_line(result.history[-1]), file=log)
+    if callback is not None:
+        last_of_previous_run()
     if args.json:
         print(_json_text(report_dict(result, expr)))
     elif args.quiet:

@@ -114,6 +114,17 @@ def test_log_every_prints_a_progress_table() -> None:
     assert json.loads(q.stdout)["status"] == "converged" and "iteration" in q.stderr
 
 
+def test_with_several_starts_each_progress_row_names_its_run() -> None:
+    p = run("minimize", "(x**2-1)**2", "--starts", "3", "--log-every", "2", "--method", "gd",
+            "--max-iter", "5")
+    lines = p.stdout.splitlines()
+    assert lines[0].split()[:2] == ["run", "iteration"]
+    rows = [l.split() for l in lines[1:] if l[:1] == " " and l.split()[0].isdigit()]
+    # (run, iteration): every 2nd iteration of each run, and each run's last one (5) as well.
+    assert [(int(r[0]), int(r[1])) for r in rows] == [(1, 0), (2, 0), (2, 2), (2, 4), (2, 5),
+                                                      (3, 0), (3, 2), (3, 4), (3, 5)]
+
+
 def test_a_start_outside_the_domain_is_a_failed_search_not_bad_input() -> None:
     p = run("minimize", "log(x)", "--start", "x=-1")
     assert p.returncode == 1 and p.stderr == ""
