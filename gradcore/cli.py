@@ -1,6 +1,8 @@
 """The command line: `python -m gradcore SUBCOMMAND ...` and the `gradcore` console script.
 
 Exit status: 0 success, 1 an optimisation that did not succeed, 2 bad input (never a traceback).
+(About 620 lines: each subcommand's arguments sit beside the code that prints its output, so the two
+cannot drift apart; reading a plain command line without argparse is _argv.py's.)
 """
 
 from __future__ import annotations
