@@ -505,27 +505,25 @@ class _Simplifier:
         """The canonical product of e**k over `items` (pairs (k, e), k a number)."""
         coef: Any = 1
         bases: dict[Any, Any] = {}
-        for k, e in items:
-            c, fs = self.factors(e)
+
+        def merge(c: Any, fs: list, k: Any) -> None:
+            """Multiply in (c * prod b**x over fs) ** k, k an integer: a sign, or an integer power."""
+            nonlocal coef
             self.spend(1 + len(fs))
             if c != 1:
-                coef = _mul(coef, _power(c, k))  # k is an integer: a sign, or an integer power
+                coef = _mul(coef, _power(c, k))
             for b, x in fs:
                 x = self.scale(x, k)
                 bases[b] = self.add_exponents(bases[b], x) if b in bases else x
+
+        for k, e in items:
+            merge(*self.factors(e), k)
         # A product kept whole under a fractional power ((x/y)**(1/2): sqrt(x/y)) whose powers add
         # up to a whole number is a product like any other again: sqrt(x/y)**2 * y = (x/y) * y = x.
         whole = [b for b, x in bases.items() if b in self.prods and _integer(x) and x != 0]
         while whole:
             for b in whole:
-                x = bases.pop(b)
-                c, fs = self.prods[b]
-                self.spend(1 + len(fs))
-                if c != 1:
-                    coef = _mul(coef, _power(c, x))
-                for f, y in fs:
-                    y = self.scale(y, x)
-                    bases[f] = self.add_exponents(bases[f], y) if f in bases else y
+                merge(*self.prods[b], bases.pop(b))
             whole = [b for b, x in bases.items() if b in self.prods and _integer(x) and x != 0]
         for b in [b for b, x in bases.items() if b in self.sums and _integer(x)]:
             minus = self.negated(b)  # (1 - y)*(y - 1)**2 = -(y - 1)**3
