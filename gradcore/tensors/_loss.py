@@ -15,10 +15,10 @@ from . import _buffers
 from ._elementwise import F, FORWARD, square_times
 from ._node import Node, Op
 from ._tensor import Tensor, _lift
+from ._vjps import float64_quotient
 
 _SUB_RULES = ops.PRIMITIVES["sub"].vjps
 _POW_RULE = ops.PRIMITIVES["pow"].vjps[0]
-_FLOAT64 = np.dtype(np.float64)
 # The exponent 2 the node saves for the pow rule, one read-only array per float dtype, made once:
 # the rules only read it.
 _TWO = {np.dtype(d): np.asarray(2, dtype=d) for d in (np.float16, np.float32, np.float64)}
@@ -33,9 +33,9 @@ def _mse_vjp(node: Node, g: np.ndarray) -> list:
     Nothing new is derived here; one node instead of three saves a full-size array per step.
     """
     diff, two, count = node.saved
-    # g / count; for a float64 g, Python's float division is the same IEEE division, cheaper.
-    g_mean = np.array(float(g) / count) if g.ndim == 0 and g.dtype == _FLOAT64 else \
-        np.asarray(g / count)
+    g_mean = float64_quotient(g, count)  # g / count
+    if g_mean is None:
+        g_mean = np.asarray(g / count)
     g_sq = square_times(diff, two, g_mean)  # the pow rule in one pass (see _elementwise.py)
     if g_sq is None:
         g_sq = _POW_RULE(F, g_mean, None, diff, two)
@@ -84,6 +84,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     two = _TWO.get(dt)
     if two is None:
         two = np.asarray(2, dtype=dt)
-    out = (np.array(float(total) / count) if dt == _FLOAT64 else  # as in Tensor.mean
-           np.true_divide(total, count, dtype=dt))
+    out = float64_quotient(total, count)
+    if out is None:
+        out = np.true_divide(total, count, dtype=dt)
     return Tensor._make(out, (input, t), _MSE, (diff, two, count))

@@ -22,11 +22,10 @@ from ._elementwise import ELEMENTWISE, FORWARD, SAVE_PLAN
 from ._node import Node, Op
 from ._sweep import sweep
 from ._vjps import (CAST, CLAMP, CLONE, GETITEM, MATMUL, MAX, MEAN, MIN, RELU, RESHAPE, SUM,
-                    TRANSPOSE)
+                    TRANSPOSE, float64_quotient)
 
 # Python floats become float32 tensors, as in PyTorch; numpy arrays keep the dtype they have.
 DEFAULT_FLOAT = np.dtype(np.float32)
-_FLOAT64 = np.dtype(np.float64)
 
 
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -372,11 +371,11 @@ class Tensor:
         if x.dtype.kind not in "fc":
             raise GradcoreError(f"mean() needs a floating-point tensor, not {x.dtype}")
         if axis is None and dim is None and x.size and not (keepdims if keepdim is None else keepdim):
-            # A loss: every element into one number. For float64, Python's float division is
-            # numpy's, without the cost of a ufunc call on a numpy scalar.
+            # A loss: every element into one number.
             total = np.add.reduce(x, None)
-            out = (np.array(float(total) / x.size) if x.dtype == _FLOAT64 else
-                   np.true_divide(total, x.size, dtype=x.dtype))
+            out = float64_quotient(total, x.size)
+            if out is None:
+                out = np.true_divide(total, x.size, dtype=x.dtype)
             return Tensor._make(out, (self,), MEAN, None, (None, False, x.shape))
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         # np.mean's own steps (a sum in x's dtype, then a division), without its Python overhead
@@ -643,14 +642,9 @@ def matmul(a: Any, b: Any) -> Tensor:
             and x.shape[1] == y.shape[0]:
         buf = _buffers.empty(x.shape[:1] + y.shape[1:], x.dtype)
     out = np.matmul(x, y) if buf is None else np.matmul(x, y, buf)
-    t = Tensor._make(out)
-    ra, rb = a._requires_grad, b._requires_grad
-    if (ra or rb) and _State.enabled:  # Tensor._make's recording, written out for two operands
-        t._requires_grad = True
-        # dA reads B and dB reads A: keep each operand only if the other one needs a gradient.
-        t._node = Node(MATMUL, (_link(a), _link(b)), (x if rb else None, y if ra else None),
-                       (x.ndim, y.ndim), t._data)
-    return t
+    # dA reads B and dB reads A: keep each operand only if the other one needs a gradient.
+    saved = (x if b._requires_grad else None, y if a._requires_grad else None)
+    return Tensor._make(out, (a, b), MATMUL, saved, (x.ndim, y.ndim))
 
 
 def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None

@@ -109,14 +109,21 @@ def _sum_vjp(node: Node, g: np.ndarray) -> list:
     return [_spread(g, shape, axis, keepdims)]
 
 
+def float64_quotient(v: Any, count: int) -> np.ndarray | None:
+    """v / count as a 0-d array when v is one float64 number (a loss, or its gradient), in Python
+    floats: the same IEEE division, without a ufunc call on a numpy scalar. None otherwise (the
+    caller then divides with numpy)."""
+    if v.ndim == 0 and v.dtype == _FLOAT64:
+        return np.array(float(v) / count)
+    return None
+
+
 def _mean_vjp(node: Node, g: np.ndarray) -> list:
     # d(mean x)/dx_i = 1/count.
     axis, keepdims, shape = node.ctx
     count = max(math.prod(shape) // max(math.prod(node.shape), 1), 1)
-    if g.ndim == 0 and g.dtype == _FLOAT64:
-        # The loss's case: Python's float division is the same IEEE double division, cheaper.
-        return [_spread(np.array(float(g) / count), shape, axis, keepdims)]
-    return [_spread(np.asarray(g / count), shape, axis, keepdims)]
+    q = float64_quotient(g, count)
+    return [_spread(np.asarray(g / count) if q is None else q, shape, axis, keepdims)]
 
 
 def _extremum_vjp(node: Node, g: np.ndarray) -> list:
